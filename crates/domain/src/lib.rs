@@ -1,0 +1,9 @@
+//! Gatehouse's rules and use cases. This crate owns the storage ports (`store`) that the
+//! adapters implement, and imports no HTTP, SQL or IO framework.
+
+pub mod clock;
+pub mod error;
+pub mod store;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{DomainError, StoreError};
