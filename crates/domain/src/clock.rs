@@ -13,7 +13,8 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 
 /// Truncates a time to whole microseconds, the precision both stores keep.
 pub fn to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
-    time.duration_trunc(Duration::microseconds(1)).unwrap_or(time)
+    time.duration_trunc(Duration::microseconds(1))
+        .unwrap_or(time)
 }
 
 /// The operating system's clock.
@@ -21,7 +22,10 @@ pub fn to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "this is the one place that reads the real clock")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one place that reads the real clock"
+    )]
     fn now(&self) -> DateTime<Utc> {
         to_micros(Utc::now())
     }
@@ -36,7 +40,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
-        Self { now: Arc::new(Mutex::new(to_micros(start))) }
+        Self {
+            now: Arc::new(Mutex::new(to_micros(start))),
+        }
     }
 
     /// Moves the clock forward (or back, with a negative duration).

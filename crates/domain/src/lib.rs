@@ -1,9 +1,13 @@
 //! Gatehouse's rules and use cases. This crate owns the storage ports (`store`) that the
 //! adapters implement, and imports no HTTP, SQL or IO framework.
 
+pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod jobs;
+pub mod secrets;
 pub mod store;
+pub mod system;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{DomainError, StoreError};

@@ -1,1 +1,71 @@
-//! placeholder
+//! The storage contract: one test suite that every store adapter runs, so SQLite and PostgreSQL
+//! behave the same behind the ports of `gatehouse_domain::store`.
+//!
+//! An adapter's `tests/contract.rs` defines `async fn fresh_store() -> Option<Arc<dyn Store>>`
+//! (a new, migrated, empty database; `None` skips the suite, e.g. when no PostgreSQL URL is
+//! given) and calls `gatehouse_store_contract::store_contract_tests!(fresh_store().await);`.
+//! Its `tests/tamper.rs` implements [`tamper::Tamper`] with raw SQL and calls
+//! `gatehouse_store_contract::tamper_tests!(fresh_tamperable().await);`.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test suite: a failed step is a failed test"
+)]
+
+pub mod audit;
+pub mod fixtures;
+pub mod jobs;
+pub mod keys;
+pub mod tamper;
+
+/// Expands to one `#[tokio::test]` per contract test. `$make` is an expression, evaluated
+/// inside an async test, that yields `Option<Arc<dyn Store>>`.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($make:expr) => {
+        $crate::contract_module!($make, keys: [
+            data_key_is_inserted_once_per_purpose,
+            rewrap_replaces_every_given_key,
+            subject_key_is_inserted_once_and_destruction_is_final,
+        ]);
+        $crate::contract_module!($make, audit: [
+            audit_rows_round_trip_exactly,
+            rolled_back_audit_event_leaves_nothing,
+            list_filters_and_pages_newest_first,
+            chaining_links_rows_in_position_order_and_keeps_the_head,
+            prune_personal_clears_only_old_personal_data,
+        ]);
+        $crate::contract_module!($make, jobs: [
+            rolled_back_transaction_leaves_no_job,
+            claim_takes_only_due_jobs_up_to_the_limit,
+            concurrent_claims_never_share_a_job,
+            expired_lease_is_taken_over_and_old_worker_loses_the_job,
+            lease_expired_on_last_attempt_makes_the_job_dead,
+            extend_leases_only_for_the_holder,
+            retry_later_then_dead_then_retry_dead,
+            unique_key_blocks_duplicates_until_the_holder_finishes,
+            cron_tick_advances_once,
+            counts_list_and_prune_finished,
+        ]);
+    };
+}
+
+/// Implementation detail of [`store_contract_tests!`]: one module of tests.
+#[macro_export]
+macro_rules! contract_module {
+    ($make:expr, $module:ident : [$($name:ident),* $(,)?]) => {
+        mod $module {
+            #[expect(unused_imports, reason = "the caller's helpers are used through $make")]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = $make {
+                        $crate::$module::$name(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}

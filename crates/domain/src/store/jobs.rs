@@ -159,8 +159,12 @@ pub trait JobStore: Send + Sync {
     ) -> Result<u64, StoreError>;
 
     /// Marks the job completed.
-    async fn complete(&self, id: Uuid, worker: &str, now: DateTime<Utc>)
-    -> Result<bool, StoreError>;
+    async fn complete(
+        &self,
+        id: Uuid,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Records a failure and makes the job `available` again at `run_at`.
     async fn retry_later(

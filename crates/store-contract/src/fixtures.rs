@@ -1,0 +1,48 @@
+//! Builders for rows the contract tests store.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use gatehouse_domain::store::{AuditRow, NewJob, new_id};
+use uuid::Uuid;
+
+/// A fixed instant the tests count from.
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + Duration::microseconds(123_456)
+}
+
+/// An unchained audit row with every optional field set.
+pub fn audit_row(action: &str, occurred_at: DateTime<Utc>) -> AuditRow {
+    AuditRow {
+        id: new_id(),
+        position: 0,
+        occurred_at,
+        actor_kind: "user".to_owned(),
+        actor_id: Some(new_id().to_string()),
+        action: action.to_owned(),
+        target: Some("user:ünïcode ✓".to_owned()),
+        outcome: "success".to_owned(),
+        request_id: Some(new_id().to_string()),
+        subject_id: Some(Uuid::now_v7()),
+        details: Some(r#"{"z":1,"a":[true,null],"s":"x\"y"}"#.to_owned()),
+        personal: Some(vec![1, 2, 3, 0, 255]),
+        personal_digest: Some(vec![9; 32]),
+        chain_seq: None,
+        chain_mac: None,
+    }
+}
+
+/// A job of `kind` in `queue`, due at `run_at`.
+pub fn job(kind: &str, queue: &str, run_at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        id: new_id(),
+        kind: kind.to_owned(),
+        queue: queue.to_owned(),
+        payload: serde_json::json!({ "kind": kind, "n": 1 }),
+        run_at,
+        max_attempts: 3,
+        unique_key: None,
+        created_at: run_at,
+    }
+}
