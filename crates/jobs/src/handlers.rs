@@ -1,0 +1,71 @@
+//! Gatehouse's job kinds.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Duration;
+use gatehouse_domain::{
+    Clock,
+    jobs::kind,
+    store::{Job, JobState, Store},
+};
+
+use crate::{JobError, JobHandler};
+
+fn retry(error: impl std::fmt::Display) -> JobError {
+    JobError::Retry(error.to_string())
+}
+
+/// Deletes completed jobs after `completed_retention` and dead ones after `dead_retention`.
+#[derive(Debug)]
+pub struct PruneJobs {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// How long completed jobs stay listed.
+    pub completed_retention: Duration,
+    /// How long dead jobs stay for inspection and retry.
+    pub dead_retention: Duration,
+}
+
+#[async_trait]
+impl JobHandler for PruneJobs {
+    fn kind(&self) -> &'static str {
+        kind::PRUNE_JOBS
+    }
+
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let jobs = self.store.jobs();
+        let completed = jobs.prune_finished(JobState::Completed, now - self.completed_retention).await.map_err(retry)?;
+        let dead = jobs.prune_finished(JobState::Dead, now - self.dead_retention).await.map_err(retry)?;
+        tracing::info!(completed, dead, "pruned finished jobs");
+        Ok(())
+    }
+}
+
+/// Removes data whose retention ended: today, the personal data sealed in audit records.
+#[derive(Debug)]
+pub struct PruneExpired {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// How long audit records keep personal data (IP, user agent, email typed).
+    pub audit_personal_retention: Duration,
+}
+
+#[async_trait]
+impl JobHandler for PruneExpired {
+    fn kind(&self) -> &'static str {
+        kind::PRUNE_EXPIRED
+    }
+
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        let before = self.clock.now() - self.audit_personal_retention;
+        let cleared = self.store.audit().prune_personal(before).await.map_err(retry)?;
+        tracing::info!(audit_personal = cleared, "pruned expired data");
+        Ok(())
+    }
+}
