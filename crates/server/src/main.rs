@@ -1,1 +1,5 @@
-fn main() {}
+//! The `gatehouse` command.
+
+fn main() -> std::process::ExitCode {
+    gatehouse::cli::main()
+}

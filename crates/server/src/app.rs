@@ -1,0 +1,138 @@
+//! Wiring: the HTTP server, the job runner and the audit chainer of one node, started together
+//! and stopped together (stop accepting, drain requests and running jobs, chain what is left).
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, atomic::AtomicBool},
+    time::Duration,
+};
+
+use gatehouse_domain::{
+    Clock,
+    jobs::{CronSchedule, kind, queue},
+    secrets::{Keyring, random_bytes},
+    store::Store,
+};
+use gatehouse_jobs::{
+    JobHandler, QueueConfig, Runner, RunnerConfig, chainer,
+    handlers::{PruneExpired, PruneJobs},
+};
+use gatehouse_web::{AppState, HttpLimits};
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+use crate::{config::Config, error::Failure, telemetry};
+
+/// What a node runs on.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The data keys.
+    pub keyring: Arc<Keyring>,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A started node.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// Where it listens.
+    pub address: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Begins a graceful shutdown.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Waits until everything stopped.
+    pub async fn wait(self) -> Result<(), Failure> {
+        self.task.await.map_err(|e| Failure::failed(format!("server task failed: {e}")))
+    }
+}
+
+fn worker_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).unwrap_or_default();
+    let mut suffix = [0_u8; 4];
+    drop(random_bytes(&mut suffix));
+    let suffix: String = suffix.iter().map(|byte| format!("{byte:02x}")).collect();
+    if host.is_empty() { format!("gatehouse-{suffix}") } else { format!("{host}-{suffix}") }
+}
+
+/// The job runner with Gatehouse's handlers and schedules.
+pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failure> {
+    let hours = |hours: u64| chrono::Duration::hours(i64::try_from(hours).unwrap_or(i64::MAX / 3_600_000));
+    let handlers: Vec<Arc<dyn JobHandler>> = vec![
+        Arc::new(PruneJobs {
+            store: services.store.clone(),
+            clock: services.clock.clone(),
+            completed_retention: hours(config.jobs.completed_retention_hours),
+            dead_retention: hours(config.jobs.dead_retention_days.saturating_mul(24)),
+        }),
+        Arc::new(PruneExpired {
+            store: services.store.clone(),
+            clock: services.clock.clone(),
+            audit_personal_retention: hours(config.audit.personal_data_retention_days.saturating_mul(24)),
+        }),
+    ];
+    let schedules = vec![
+        CronSchedule::new(kind::PRUNE_JOBS, "0 * * * *", kind::PRUNE_JOBS, queue::MAINTENANCE)?,
+        CronSchedule::new(kind::PRUNE_EXPIRED, "30 * * * *", kind::PRUNE_EXPIRED, queue::MAINTENANCE)?,
+    ];
+    let queues = config.jobs.queues.iter().map(|(name, concurrency)| QueueConfig { name: name.clone(), concurrency: *concurrency }).collect();
+    let runner_config = RunnerConfig {
+        worker_id: worker_id(),
+        queues,
+        lease: chrono::Duration::seconds(i64::try_from(config.jobs.lease_secs).unwrap_or(60)),
+        poll_interval: Duration::from_millis(config.jobs.poll_interval_ms),
+        shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
+        schedules,
+    };
+    Ok(Runner::new(services.store.clone(), services.clock.clone(), handlers, runner_config))
+}
+
+/// Starts serving on `listener`, with jobs (if enabled) and the chainer.
+pub fn start(config: &Config, services: &Services, listener: TcpListener) -> Result<RunningServer, Failure> {
+    let address = listener.local_addr().map_err(|e| Failure::failed(format!("listener has no address: {e}")))?;
+    let (shutdown, signal) = watch::channel(false);
+    let state = AppState {
+        store: services.store.clone(),
+        metrics: telemetry::metrics_handle(),
+        accepting: Arc::new(AtomicBool::new(true)),
+    };
+    let limits = HttpLimits {
+        body_limit_bytes: config.http.body_limit_bytes,
+        request_timeout: Duration::from_secs(config.http.request_timeout_secs),
+        hsts: config.http.public_url.starts_with("https://"),
+    };
+    let router = gatehouse_web::router(state.clone(), limits);
+    let runner = if config.jobs.enabled { Some(job_runner(config, services)?.spawn(signal.clone())) } else { None };
+    let interval = Duration::from_millis(config.audit.chain_interval_ms);
+    let chainer = chainer::spawn(services.store.clone(), services.keyring.clone(), services.clock.clone(), interval, signal.clone());
+    let grace = Duration::from_secs(config.http.shutdown_grace_secs);
+    let mut http_signal = signal;
+    let task = tokio::spawn(async move {
+        let stopping = async move {
+            drop(http_signal.wait_for(|stop| *stop).await);
+            state.stop_accepting();
+        };
+        let http = axum::serve(listener, router).with_graceful_shutdown(stopping);
+        if let Err(error) = http.await {
+            tracing::error!(error = %error, "http server failed");
+        }
+        let rest = async {
+            if let Some(runner) = runner {
+                drop(runner.await);
+            }
+            drop(chainer.await);
+        };
+        if tokio::time::timeout(grace, rest).await.is_err() {
+            tracing::warn!("background work did not stop within the grace period");
+        }
+        tracing::info!("stopped");
+    });
+    Ok(RunningServer { address, shutdown, task })
+}

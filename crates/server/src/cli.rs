@@ -1,0 +1,132 @@
+//! The command line (INTERFACE.md). stdout carries only each command's result; logs and
+//! progress go to stderr.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{commands, config, error::Failure};
+
+/// Gatehouse: a customer identity and access management server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: a customer identity and access management server",
+    long_about = "Gatehouse signs people in and tells applications who they are.\n\n\
+        Start it with `gatehouse serve`: with no configuration it keeps everything in an embedded \
+        SQLite database under ./gatehouse-data and listens on http://127.0.0.1:8080. Set \
+        DATABASE_URL=postgres://… (and secrets.master_key) to run one or more nodes on PostgreSQL.\n\n\
+        Settings come from flags, then GATEHOUSE__SECTION__KEY environment variables, then the \
+        --config TOML file, then defaults (`gatehouse config print` shows the result).\n\n\
+        Exit codes: 0 success, 1 the operation failed or found a problem, 2 usage or configuration \
+        error, 3 a dependency (the database) is unavailable."
+)]
+pub struct Cli {
+    /// Directory for the embedded database, the master key file and other local state.
+    #[arg(long, global = true, value_name = "DIR", default_value = "./gatehouse-data")]
+    pub data_dir: PathBuf,
+
+    /// A TOML configuration file (see gatehouse.example.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve {
+        /// Address to listen on (http.listen), e.g. 0.0.0.0:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// The URL people reach Gatehouse at (http.public_url).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Exit 0 when an instance answers /readyz.
+    Healthcheck {
+        /// Base URL of the instance (default: from http.listen).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Manage key material.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `gatehouse config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML, secrets redacted.
+    Print,
+}
+
+/// `gatehouse keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new master key (one line, base64url). Touches no file and no database.
+    GenerateMaster,
+    /// Re-wrap every data key under the current master key.
+    RotateMaster,
+}
+
+/// `gatehouse audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit chain; exit 1 and print the first broken record if it does not hold.
+    Verify,
+}
+
+/// Parses the command line, runs the command, and maps failures to exit codes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Keys(KeysCommand::GenerateMaster) = cli.command {
+        return report(commands::keys::generate_master());
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => return report(Err(Failure::failed(format!("cannot start the async runtime: {error}")))),
+    };
+    report(runtime.block_on(run(cli)))
+}
+
+fn report(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("gatehouse: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let overrides = match &cli.command {
+        Command::Serve { listen, public_url } => config::Overrides { listen: *listen, public_url: public_url.clone() },
+        _ => config::Overrides::default(),
+    };
+    let config = config::load(cli.config.as_deref(), std::env::vars(), &overrides)?;
+    let context = commands::Context { config, data_dir: cli.data_dir };
+    match cli.command {
+        Command::Serve { .. } => commands::serve::run(context).await,
+        Command::Migrate => commands::migrate::run(context).await,
+        Command::Healthcheck { url } => commands::healthcheck::run(context, url).await,
+        Command::Config(ConfigCommand::Print) => commands::config_print::run(&context),
+        Command::Keys(KeysCommand::GenerateMaster) => commands::keys::generate_master(),
+        Command::Keys(KeysCommand::RotateMaster) => commands::keys::rotate_master(context).await,
+        Command::Audit(AuditCommand::Verify) => commands::audit::verify(context).await,
+    }
+}
