@@ -1,0 +1,5 @@
+//! HTTP behaviour, mirroring `crates/web/src`.
+
+mod health;
+mod layers;
+mod metrics;

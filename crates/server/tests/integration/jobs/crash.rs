@@ -1,0 +1,1 @@
+//! A worker that dies mid-job.

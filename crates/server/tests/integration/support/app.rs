@@ -1,0 +1,86 @@
+//! `TestApp`: the real application on a random port, a fresh database, a controllable clock.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use gatehouse::{
+    app::{self, RunningServer, Services},
+    config::{Config, Secret},
+};
+use gatehouse_domain::{
+    Clock, ManualClock,
+    secrets::{Keyring, MasterKey, MasterKeys},
+    store::Store,
+};
+use tokio::net::TcpListener;
+
+use super::TestDatabase;
+
+/// A running Gatehouse.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    /// A client without redirects.
+    pub client: reqwest::Client,
+    /// The database behind it.
+    pub store: Arc<dyn Store>,
+    /// Its keyring.
+    pub keyring: Arc<Keyring>,
+    /// Its clock; tests move it.
+    pub clock: ManualClock,
+    /// Its configuration.
+    pub config: Config,
+    running: Option<RunningServer>,
+    /// Kept alive for the test's duration.
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts an app with the default configuration (jobs off: job tests drive runners
+    /// themselves).
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts an app after `configure` adjusted its configuration.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(TestDatabase::new().await, configure).await
+    }
+
+    /// Starts an app on `database`.
+    pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::default();
+        config.jobs.enabled = false;
+        config.database.url = database.url.clone().map(Secret::new);
+        configure(&mut config);
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
+        let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let store = database.database.store();
+        let keys = MasterKeys::single(MasterKey::generate().unwrap());
+        let keyring = Arc::new(Keyring::new(store.clone(), keys, shared_clock.clone()));
+        let services = Services { store: store.clone(), keyring: keyring.clone(), clock: shared_clock };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let running = app::start(&config, &services, listener).unwrap();
+        let base_url = format!("http://{}", running.address);
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { base_url, client, store, keyring, clock, config, running: Some(running), database }
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Shuts the app down gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown();
+            running.wait().await.unwrap();
+        }
+    }
+}

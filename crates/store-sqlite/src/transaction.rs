@@ -1,0 +1,81 @@
+//! The use-case transaction: a `BEGIN IMMEDIATE` transaction on the writer connection, begun
+//! by its first statement.
+//!
+//! Beginning lazily matters on SQLite's single writer: a use case may still make stand-alone
+//! writes after `Store::begin` and before its first statement (the keyring storing a new data
+//! key while an audit event is being sealed, say). Had the transaction taken the writer at
+//! `begin`, such a write would wait for it forever. Nothing is read through a transaction before
+//! its first statement, so beginning there is indistinguishable to the caller.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gatehouse_domain::StoreError;
+use gatehouse_domain::store::{AuditRow, EnqueueOutcome, NewJob, SubjectKeyRow, Transaction};
+use sqlx::{Sqlite, SqliteConnection};
+
+use crate::error::store_error;
+use crate::pools::Pools;
+use crate::{audit, keys, queue};
+
+/// One use case's atomic change. Dropping it uncommitted rolls it back.
+pub(crate) struct SqliteTransaction {
+    pools: Pools,
+    /// The write transaction, once the first statement has begun it.
+    transaction: Option<sqlx::Transaction<'static, Sqlite>>,
+}
+
+impl SqliteTransaction {
+    /// A transaction that takes the writer with its first statement.
+    pub(crate) fn new(pools: Pools) -> Self {
+        Self {
+            pools,
+            transaction: None,
+        }
+    }
+
+    /// The connection of the write transaction, beginning it on first use.
+    async fn connection(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+        let Self { pools, transaction } = self;
+        let open = match transaction.take() {
+            Some(open) => open,
+            None => pools.begin_write().await?,
+        };
+        Ok(&mut **transaction.insert(open))
+    }
+}
+
+#[async_trait]
+impl Transaction for SqliteTransaction {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        match self.transaction {
+            Some(transaction) => transaction.commit().await.map_err(store_error),
+            None => Ok(()),
+        }
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+        match self.transaction {
+            Some(transaction) => transaction.rollback().await.map_err(store_error),
+            None => Ok(()),
+        }
+    }
+
+    async fn insert_audit_event(&mut self, row: &AuditRow) -> Result<(), StoreError> {
+        audit::insert_event(self.connection().await?, row).await
+    }
+
+    async fn enqueue_job(&mut self, job: &NewJob) -> Result<EnqueueOutcome, StoreError> {
+        queue::enqueue(self.connection().await?, job).await
+    }
+
+    async fn advance_cron(&mut self, name: &str, tick: DateTime<Utc>) -> Result<bool, StoreError> {
+        queue::advance_cron(self.connection().await?, name, tick).await
+    }
+
+    async fn subject_key_or_insert(
+        &mut self,
+        row: &SubjectKeyRow,
+    ) -> Result<SubjectKeyRow, StoreError> {
+        keys::subject_key_or_insert(self.connection().await?, row).await
+    }
+}
