@@ -40,7 +40,9 @@ impl JobHandler for PruneJobs {
         let jobs = self.store.jobs();
         let completed = jobs.prune_finished(JobState::Completed, now - self.completed_retention).await.map_err(retry)?;
         let dead = jobs.prune_finished(JobState::Dead, now - self.dead_retention).await.map_err(retry)?;
-        tracing::info!(completed, dead, "pruned finished jobs");
+        // A key only matters while its job can still run again; dead jobs can be retried.
+        let keys = jobs.prune_idempotency_keys(now - self.dead_retention).await.map_err(retry)?;
+        tracing::info!(completed, dead, idempotency_keys = keys, "pruned finished jobs");
         Ok(())
     }
 }

@@ -114,11 +114,12 @@ impl Runner {
             for queue in runner.config.queues.clone() {
                 loops.spawn(runner.clone().run_queue(queue, shutdown.clone()));
             }
-            let heartbeat = tokio::spawn(runner.clone().heartbeat(shutdown.clone()));
-            let cron = tokio::spawn(runner.clone().run_cron(shutdown.clone()));
+            // Held in a set so that aborting the runner (as a crash would) stops them too.
+            let mut background = JoinSet::new();
+            background.spawn(runner.clone().heartbeat(shutdown.clone()));
+            background.spawn(runner.clone().run_cron(shutdown.clone()));
             while loops.join_next().await.is_some() {}
-            heartbeat.abort();
-            cron.abort();
+            background.abort_all();
             tracing::info!("job runner stopped");
         })
     }

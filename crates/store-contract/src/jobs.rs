@@ -448,3 +448,24 @@ pub async fn counts_list_and_prune_finished(store: Arc<dyn Store>) {
     assert!(store.jobs().get(dead.id).await.unwrap().is_some());
     assert!(store.jobs().get(waiting.id).await.unwrap().is_some());
 }
+
+/// A key is used once: again in the same transaction, or after commit, it is refused; a
+/// rolled-back use leaves it free; pruning frees old keys.
+pub async fn idempotency_key_is_used_once(store: Arc<dyn Store>) {
+    let now = epoch();
+    let mut rolled_back = store.begin().await.unwrap();
+    assert!(rolled_back.use_idempotency_key("job:1", now).await.unwrap());
+    rolled_back.rollback().await.unwrap();
+    let mut first = store.begin().await.unwrap();
+    assert!(first.use_idempotency_key("job:1", now).await.unwrap());
+    assert!(!first.use_idempotency_key("job:1", now).await.unwrap());
+    assert!(first.use_idempotency_key("job:2", now + Duration::days(2)).await.unwrap());
+    first.commit().await.unwrap();
+    let mut later = store.begin().await.unwrap();
+    assert!(!later.use_idempotency_key("job:1", now).await.unwrap());
+    later.commit().await.unwrap();
+    assert_eq!(store.jobs().prune_idempotency_keys(now + Duration::days(1)).await.unwrap(), 1);
+    let mut after = store.begin().await.unwrap();
+    assert!(after.use_idempotency_key("job:1", now).await.unwrap());
+    assert!(!after.use_idempotency_key("job:2", now).await.unwrap());
+}

@@ -47,6 +47,7 @@ macro_rules! store_contract_tests {
             unique_key_blocks_duplicates_until_the_holder_finishes,
             cron_tick_advances_once,
             counts_list_and_prune_finished,
+            idempotency_key_is_used_once,
         ]);
     };
 }

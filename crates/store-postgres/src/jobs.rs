@@ -210,6 +210,14 @@ impl JobStore for PostgresJobs {
             .collect()
     }
 
+    async fn prune_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let result = sqlx::query!("DELETE FROM idempotency_keys WHERE created_at < $1", before)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected())
+    }
+
     async fn prune_finished(
         &self,
         state: JobState,

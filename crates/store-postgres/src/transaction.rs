@@ -138,6 +138,24 @@ impl Transaction for PostgresTransaction {
         Ok(moved.is_some())
     }
 
+    async fn use_idempotency_key(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query!(
+            "INSERT INTO idempotency_keys (key, created_at) VALUES ($1, $2)
+             ON CONFLICT (key) DO NOTHING",
+            key,
+            now,
+        )
+        .execute(&mut *self.transaction)
+        .await
+        .map_err(store_error)?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
     async fn subject_key_or_insert(
         &mut self,
         row: &SubjectKeyRow,

@@ -224,6 +224,15 @@ impl JobStore for SqliteJobStore {
             .collect()
     }
 
+    async fn prune_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let before = micros(before);
+        let deleted = sqlx::query!("DELETE FROM idempotency_keys WHERE created_at < ?1", before)
+            .execute(&self.pools.writer)
+            .await
+            .map_err(store_error)?;
+        Ok(deleted.rows_affected())
+    }
+
     async fn prune_finished(
         &self,
         state: JobState,

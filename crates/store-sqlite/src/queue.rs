@@ -90,3 +90,22 @@ pub(crate) async fn advance_cron(
     .rows_affected();
     Ok(changed == 1)
 }
+
+/// Inserts `key` unless it exists. True when this call inserted it.
+pub(crate) async fn use_idempotency_key(
+    connection: &mut SqliteConnection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let now = micros(now);
+    let inserted = sqlx::query!(
+        "INSERT INTO idempotency_keys (key, created_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        key,
+        now,
+    )
+    .execute(connection)
+    .await
+    .map_err(store_error)?
+    .rows_affected();
+    Ok(inserted == 1)
+}

@@ -72,6 +72,14 @@ impl Transaction for SqliteTransaction {
         queue::advance_cron(self.connection().await?, name, tick).await
     }
 
+    async fn use_idempotency_key(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        queue::use_idempotency_key(self.connection().await?, key, now).await
+    }
+
     async fn subject_key_or_insert(
         &mut self,
         row: &SubjectKeyRow,

@@ -197,6 +197,9 @@ pub trait JobStore: Send + Sync {
     /// Job counts per queue and state (only non-zero counts).
     async fn counts(&self) -> Result<Vec<JobCount>, StoreError>;
 
+    /// Deletes idempotency keys used before `before`. Returns how many.
+    async fn prune_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// Deletes jobs in `state` (`Completed` or `Dead`) that finished before `before`. Returns how
     /// many.
     async fn prune_finished(

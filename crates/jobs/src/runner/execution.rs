@@ -7,6 +7,14 @@ use tokio::sync::watch;
 
 use super::{JobError, Runner, jitter};
 
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl Runner {
     pub(super) async fn claim(&self, queue: &str, free: usize) -> Vec<Job> {
         let now = self.clock.now();
@@ -33,9 +41,14 @@ impl Runner {
             // The handler runs in its own task so a panic fails the job instead of the runner.
             Some(handler) => {
                 let owned = job.clone();
-                tokio::spawn(async move { handler.run(&owned).await })
+                let mut task = tokio::spawn(async move { handler.run(&owned).await });
+                // Aborting this future (shutdown past its grace, a crash) aborts the handler too.
+                let guard = AbortOnDrop(task.abort_handle());
+                let result = (&mut task)
                     .await
-                    .unwrap_or_else(|_| Err(JobError::Retry("the handler panicked".to_owned())))
+                    .unwrap_or_else(|_| Err(JobError::Retry("the handler panicked".to_owned())));
+                drop(guard);
+                result
             }
         };
         let seconds = started.elapsed().as_secs_f64();
