@@ -38,11 +38,25 @@ impl JobHandler for PruneJobs {
     async fn run(&self, _job: &Job) -> Result<(), JobError> {
         let now = self.clock.now();
         let jobs = self.store.jobs();
-        let completed = jobs.prune_finished(JobState::Completed, now - self.completed_retention).await.map_err(retry)?;
-        let dead = jobs.prune_finished(JobState::Dead, now - self.dead_retention).await.map_err(retry)?;
+        let completed = jobs
+            .prune_finished(JobState::Completed, now - self.completed_retention)
+            .await
+            .map_err(retry)?;
+        let dead = jobs
+            .prune_finished(JobState::Dead, now - self.dead_retention)
+            .await
+            .map_err(retry)?;
         // A key only matters while its job can still run again; dead jobs can be retried.
-        let keys = jobs.prune_idempotency_keys(now - self.dead_retention).await.map_err(retry)?;
-        tracing::info!(completed, dead, idempotency_keys = keys, "pruned finished jobs");
+        let keys = jobs
+            .prune_idempotency_keys(now - self.dead_retention)
+            .await
+            .map_err(retry)?;
+        tracing::info!(
+            completed,
+            dead,
+            idempotency_keys = keys,
+            "pruned finished jobs"
+        );
         Ok(())
     }
 }
@@ -66,7 +80,12 @@ impl JobHandler for PruneExpired {
 
     async fn run(&self, _job: &Job) -> Result<(), JobError> {
         let before = self.clock.now() - self.audit_personal_retention;
-        let cleared = self.store.audit().prune_personal(before).await.map_err(retry)?;
+        let cleared = self
+            .store
+            .audit()
+            .prune_personal(before)
+            .await
+            .map_err(retry)?;
         tracing::info!(audit_personal = cleared, "pruned expired data");
         Ok(())
     }

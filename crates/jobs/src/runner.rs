@@ -81,7 +81,10 @@ pub struct Runner {
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.debug_struct("Runner").field("config", &self.config).finish_non_exhaustive()
+        formatter
+            .debug_struct("Runner")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,8 +104,17 @@ impl Runner {
         handlers: Vec<Arc<dyn JobHandler>>,
         config: RunnerConfig,
     ) -> Self {
-        let handlers = handlers.into_iter().map(|handler| (handler.kind(), handler)).collect();
-        Self { store, clock, handlers, config, running: Mutex::new(HashSet::new()) }
+        let handlers = handlers
+            .into_iter()
+            .map(|handler| (handler.kind(), handler))
+            .collect();
+        Self {
+            store,
+            clock,
+            handlers,
+            config,
+            running: Mutex::new(HashSet::new()),
+        }
     }
 
     /// Starts the queues, the heartbeat and the cron loop. The returned task ends after
@@ -125,7 +137,12 @@ impl Runner {
     }
 
     fn running_ids(&self) -> Vec<Uuid> {
-        self.running.lock().unwrap_or_else(PoisonError::into_inner).iter().copied().collect()
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .copied()
+            .collect()
     }
 
     fn set_running(&self, id: Uuid, running: bool) {
@@ -142,9 +159,15 @@ impl Runner {
         let mut tasks = JoinSet::new();
         while !*shutdown.borrow() {
             let free = slots.available_permits();
-            let jobs = if free > 0 { self.claim(&queue.name, free).await } else { Vec::new() };
+            let jobs = if free > 0 {
+                self.claim(&queue.name, free).await
+            } else {
+                Vec::new()
+            };
             for job in jobs {
-                let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    break;
+                };
                 let runner = self.clone();
                 tasks.spawn(async move {
                     runner.run_job(job).await;
@@ -166,10 +189,12 @@ impl Runner {
         })
         .await;
         if waited.is_err() {
-            tracing::warn!(queue, jobs = tasks.len(), "shutdown grace ran out; their leases will expire and another worker will run them");
+            tracing::warn!(
+                queue,
+                jobs = tasks.len(),
+                "shutdown grace ran out; their leases will expire and another worker will run them"
+            );
             tasks.abort_all();
         }
     }
 }
-
-

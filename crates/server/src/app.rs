@@ -2,6 +2,7 @@
 //! and stopped together (stop accepting, drain requests and running jobs, chain what is left).
 
 use std::{
+    future::IntoFuture,
     net::SocketAddr,
     sync::{Arc, atomic::AtomicBool},
     time::Duration,
@@ -50,21 +51,30 @@ impl RunningServer {
 
     /// Waits until everything stopped.
     pub async fn wait(self) -> Result<(), Failure> {
-        self.task.await.map_err(|e| Failure::failed(format!("server task failed: {e}")))
+        self.task
+            .await
+            .map_err(|e| Failure::failed(format!("server task failed: {e}")))
     }
 }
 
 fn worker_id() -> String {
-    let host = std::fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).unwrap_or_default();
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default();
     let mut suffix = [0_u8; 4];
     drop(random_bytes(&mut suffix));
     let suffix: String = suffix.iter().map(|byte| format!("{byte:02x}")).collect();
-    if host.is_empty() { format!("gatehouse-{suffix}") } else { format!("{host}-{suffix}") }
+    if host.is_empty() {
+        format!("gatehouse-{suffix}")
+    } else {
+        format!("{host}-{suffix}")
+    }
 }
 
 /// The job runner with Gatehouse's handlers and schedules.
 pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failure> {
-    let hours = |hours: u64| chrono::Duration::hours(i64::try_from(hours).unwrap_or(i64::MAX / 3_600_000));
+    let hours =
+        |hours: u64| chrono::Duration::hours(i64::try_from(hours).unwrap_or(i64::MAX / 3_600_000));
     let handlers: Vec<Arc<dyn JobHandler>> = vec![
         Arc::new(PruneJobs {
             store: services.store.clone(),
@@ -75,14 +85,34 @@ pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failur
         Arc::new(PruneExpired {
             store: services.store.clone(),
             clock: services.clock.clone(),
-            audit_personal_retention: hours(config.audit.personal_data_retention_days.saturating_mul(24)),
+            audit_personal_retention: hours(
+                config.audit.personal_data_retention_days.saturating_mul(24),
+            ),
         }),
     ];
     let schedules = vec![
-        CronSchedule::new(kind::PRUNE_JOBS, "0 * * * *", kind::PRUNE_JOBS, queue::MAINTENANCE)?,
-        CronSchedule::new(kind::PRUNE_EXPIRED, "30 * * * *", kind::PRUNE_EXPIRED, queue::MAINTENANCE)?,
+        CronSchedule::new(
+            kind::PRUNE_JOBS,
+            "0 * * * *",
+            kind::PRUNE_JOBS,
+            queue::MAINTENANCE,
+        )?,
+        CronSchedule::new(
+            kind::PRUNE_EXPIRED,
+            "30 * * * *",
+            kind::PRUNE_EXPIRED,
+            queue::MAINTENANCE,
+        )?,
     ];
-    let queues = config.jobs.queues.iter().map(|(name, concurrency)| QueueConfig { name: name.clone(), concurrency: *concurrency }).collect();
+    let queues = config
+        .jobs
+        .queues
+        .iter()
+        .map(|(name, concurrency)| QueueConfig {
+            name: name.clone(),
+            concurrency: *concurrency,
+        })
+        .collect();
     let runner_config = RunnerConfig {
         worker_id: worker_id(),
         queues,
@@ -91,12 +121,23 @@ pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failur
         shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
         schedules,
     };
-    Ok(Runner::new(services.store.clone(), services.clock.clone(), handlers, runner_config))
+    Ok(Runner::new(
+        services.store.clone(),
+        services.clock.clone(),
+        handlers,
+        runner_config,
+    ))
 }
 
 /// Starts serving on `listener`, with jobs (if enabled) and the chainer.
-pub fn start(config: &Config, services: &Services, listener: TcpListener) -> Result<RunningServer, Failure> {
-    let address = listener.local_addr().map_err(|e| Failure::failed(format!("listener has no address: {e}")))?;
+pub fn start(
+    config: &Config,
+    services: &Services,
+    listener: TcpListener,
+) -> Result<RunningServer, Failure> {
+    let address = listener
+        .local_addr()
+        .map_err(|e| Failure::failed(format!("listener has no address: {e}")))?;
     let (shutdown, signal) = watch::channel(false);
     let state = AppState {
         store: services.store.clone(),
@@ -109,19 +150,46 @@ pub fn start(config: &Config, services: &Services, listener: TcpListener) -> Res
         hsts: config.http.public_url.starts_with("https://"),
     };
     let router = gatehouse_web::router(state.clone(), limits);
-    let runner = if config.jobs.enabled { Some(job_runner(config, services)?.spawn(signal.clone())) } else { None };
+    let runner = if config.jobs.enabled {
+        Some(job_runner(config, services)?.spawn(signal.clone()))
+    } else {
+        None
+    };
     let interval = Duration::from_millis(config.audit.chain_interval_ms);
-    let chainer = chainer::spawn(services.store.clone(), services.keyring.clone(), services.clock.clone(), interval, signal.clone());
+    let chainer = chainer::spawn(
+        services.store.clone(),
+        services.keyring.clone(),
+        services.clock.clone(),
+        interval,
+        signal.clone(),
+    );
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
-    let mut http_signal = signal;
+    let mut http_signal = signal.clone();
+    let mut grace_signal = signal;
     let task = tokio::spawn(async move {
         let stopping = async move {
             drop(http_signal.wait_for(|stop| *stop).await);
             state.stop_accepting();
         };
-        let http = axum::serve(listener, router).with_graceful_shutdown(stopping);
-        if let Err(error) = http.await {
-            tracing::error!(error = %error, "http server failed");
+        let mut http = tokio::spawn(
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopping)
+                .into_future(),
+        );
+        let grace_over = async move {
+            drop(grace_signal.wait_for(|stop| *stop).await);
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = &mut http => match result {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(error = %error, "http server failed"),
+                Err(error) => tracing::error!(error = %error, "http server task failed"),
+            },
+            () = grace_over => {
+                tracing::warn!("requests still running when the grace period ended; closing them");
+                http.abort();
+            }
         }
         let rest = async {
             if let Some(runner) = runner {
@@ -134,5 +202,9 @@ pub fn start(config: &Config, services: &Services, listener: TcpListener) -> Res
         }
         tracing::info!("stopped");
     });
-    Ok(RunningServer { address, shutdown, task })
+    Ok(RunningServer {
+        address,
+        shutdown,
+        task,
+    })
 }

@@ -24,7 +24,12 @@ use crate::{commands, config, error::Failure};
 )]
 pub struct Cli {
     /// Directory for the embedded database, the master key file and other local state.
-    #[arg(long, global = true, value_name = "DIR", default_value = "./gatehouse-data")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "./gatehouse-data"
+    )]
     pub data_dir: PathBuf,
 
     /// A TOML configuration file (see gatehouse.example.toml).
@@ -96,9 +101,16 @@ pub fn main() -> ExitCode {
     if let Command::Keys(KeysCommand::GenerateMaster) = cli.command {
         return report(commands::keys::generate_master());
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
-        Err(error) => return report(Err(Failure::failed(format!("cannot start the async runtime: {error}")))),
+        Err(error) => {
+            return report(Err(Failure::failed(format!(
+                "cannot start the async runtime: {error}"
+            ))));
+        }
     };
     report(runtime.block_on(run(cli)))
 }
@@ -115,11 +127,17 @@ fn report(result: Result<(), Failure>) -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let overrides = match &cli.command {
-        Command::Serve { listen, public_url } => config::Overrides { listen: *listen, public_url: public_url.clone() },
+        Command::Serve { listen, public_url } => config::Overrides {
+            listen: *listen,
+            public_url: public_url.clone(),
+        },
         _ => config::Overrides::default(),
     };
     let config = config::load(cli.config.as_deref(), std::env::vars(), &overrides)?;
-    let context = commands::Context { config, data_dir: cli.data_dir };
+    let context = commands::Context {
+        config,
+        data_dir: cli.data_dir,
+    };
     match cli.command {
         Command::Serve { .. } => commands::serve::run(context).await,
         Command::Migrate => commands::migrate::run(context).await,

@@ -25,12 +25,16 @@ impl Database {
             Some(url) => {
                 let pool = &config.database.pool;
                 let timeout = Duration::from_secs(pool.acquire_timeout_secs);
-                let store = PostgresStore::connect(url.expose(), pool.max_connections, timeout).await?;
+                let store =
+                    PostgresStore::connect(url.expose(), pool.max_connections, timeout).await?;
                 Ok(Self::Postgres(Arc::new(store)))
             }
             None => {
                 std::fs::create_dir_all(data_dir).map_err(|e| {
-                    Failure::failed(format!("cannot create data directory {}: {e}", data_dir.display()))
+                    Failure::failed(format!(
+                        "cannot create data directory {}: {e}",
+                        data_dir.display()
+                    ))
                 })?;
                 let store = SqliteStore::open(&data_dir.join("gatehouse.db")).await?;
                 Ok(Self::Sqlite(Arc::new(store)))

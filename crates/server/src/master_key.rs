@@ -36,7 +36,8 @@ pub fn source(config: &Config, data_dir: &Path, postgres: bool) -> Result<KeySou
         return Ok(KeySource::File(data_dir.to_path_buf()));
     };
     let parse = |key: &str, value: &str| {
-        MasterKey::parse(value).map_err(|e| Failure::usage(format!("configuration error: {key}: {e}")))
+        MasterKey::parse(value)
+            .map_err(|e| Failure::usage(format!("configuration error: {key}: {e}")))
     };
     let current = parse("secrets.master_key", current.expose())?;
     let previous = config
@@ -44,7 +45,12 @@ pub fn source(config: &Config, data_dir: &Path, postgres: bool) -> Result<KeySou
         .previous_master_keys
         .iter()
         .enumerate()
-        .map(|(index, key)| parse(&format!("secrets.previous_master_keys[{index}]"), key.expose()))
+        .map(|(index, key)| {
+            parse(
+                &format!("secrets.previous_master_keys[{index}]"),
+                key.expose(),
+            )
+        })
         .collect::<Result<_, _>>()?;
     Ok(KeySource::Configured(MasterKeys { current, previous }))
 }
@@ -74,9 +80,15 @@ pub fn lock(dir: &Path) -> Result<File, Failure> {
     fs::create_dir_all(dir)
         .map_err(|e| Failure::failed(format!("cannot create {}: {e}", dir.display())))?;
     let path = dir.join("master.key.lock");
-    let file = OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path)
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&path)
         .map_err(|e| Failure::failed(format!("cannot open {}: {e}", path.display())))?;
-    file.lock().map_err(|e| Failure::failed(format!("cannot lock {}: {e}", path.display())))?;
+    file.lock()
+        .map_err(|e| Failure::failed(format!("cannot lock {}: {e}", path.display())))?;
     Ok(file)
 }
 
@@ -87,7 +99,10 @@ pub fn read(path: &Path) -> Result<Option<MasterKey>, Failure> {
             .map(Some)
             .map_err(|e| Failure::failed(format!("{} is not a master key: {e}", path.display()))),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(Failure::failed(format!("cannot read {}: {error}", path.display()))),
+        Err(error) => Err(Failure::failed(format!(
+            "cannot read {}: {error}",
+            path.display()
+        ))),
     }
 }
 
@@ -95,7 +110,12 @@ pub fn read(path: &Path) -> Result<Option<MasterKey>, Failure> {
 pub fn write_new(path: &Path, key: &MasterKey) -> Result<(), Failure> {
     let temporary = path.with_extension("tmp");
     let write = || -> std::io::Result<()> {
-        let mut file = OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&temporary)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&temporary)?;
         writeln!(file, "{}", key.encode())?;
         file.sync_all()?;
         fs::rename(&temporary, path)

@@ -459,12 +459,24 @@ pub async fn idempotency_key_is_used_once(store: Arc<dyn Store>) {
     let mut first = store.begin().await.unwrap();
     assert!(first.use_idempotency_key("job:1", now).await.unwrap());
     assert!(!first.use_idempotency_key("job:1", now).await.unwrap());
-    assert!(first.use_idempotency_key("job:2", now + Duration::days(2)).await.unwrap());
+    assert!(
+        first
+            .use_idempotency_key("job:2", now + Duration::days(2))
+            .await
+            .unwrap()
+    );
     first.commit().await.unwrap();
     let mut later = store.begin().await.unwrap();
     assert!(!later.use_idempotency_key("job:1", now).await.unwrap());
     later.commit().await.unwrap();
-    assert_eq!(store.jobs().prune_idempotency_keys(now + Duration::days(1)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .jobs()
+            .prune_idempotency_keys(now + Duration::days(1))
+            .await
+            .unwrap(),
+        1
+    );
     let mut after = store.begin().await.unwrap();
     assert!(after.use_idempotency_key("job:1", now).await.unwrap());
     assert!(!after.use_idempotency_key("job:2", now).await.unwrap());

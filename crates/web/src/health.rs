@@ -24,6 +24,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, Proble
             tracing::warn!(error = %error, "not ready");
             Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE).detail("the database is not ready"))
         }
-        Err(_) => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE).detail("the database did not answer in time")),
+        Err(_) => Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+            .detail("the database did not answer in time")),
     }
 }

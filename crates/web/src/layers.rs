@@ -38,7 +38,11 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 
 /// Wraps `routes` in the standard layers.
 pub fn apply(routes: Router, limits: HttpLimits) -> Router {
-    let hsts = if limits.hsts { "max-age=63072000; includeSubDomains" } else { "max-age=0" };
+    let hsts = if limits.hsts {
+        "max-age=63072000; includeSubDomains"
+    } else {
+        "max-age=0"
+    };
     let stack = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -48,10 +52,19 @@ pub fn apply(routes: Router, limits: HttpLimits) -> Router {
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))
         .layer(header_layer(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(header_layer(HeaderName::from_static("cross-origin-opener-policy"), "same-origin"))
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(header_layer(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
         .layer(RequestBodyLimitLayer::new(limits.body_limit_bytes));
     routes.layer(stack)
 }

@@ -40,11 +40,18 @@ pub async fn render(State(state): State<AppState>) -> Response {
     match state.store.jobs().counts().await {
         Ok(counts) => {
             for count in counts {
-                let labels = [("queue", count.queue), ("state", count.state.as_str().to_owned())];
+                let labels = [
+                    ("queue", count.queue),
+                    ("state", count.state.as_str().to_owned()),
+                ];
                 metrics::gauge!("gatehouse_jobs", &labels).set(count.count as f64);
             }
         }
         Err(error) => tracing::warn!(error = %error, "job counts unavailable for metrics"),
     }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }

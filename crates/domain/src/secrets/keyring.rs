@@ -123,6 +123,15 @@ impl Keyring {
         Ok(self.remember(self.unwrap_row(&kept)?))
     }
 
+    /// Creates the keys of `purposes` that do not exist yet. Called at start-up, so use cases
+    /// never create a data key while their own transaction holds SQLite's single writer.
+    pub async fn prepare(&self, purposes: &[&str]) -> Result<(), DomainError> {
+        for purpose in purposes {
+            self.key(purpose).await?;
+        }
+        Ok(())
+    }
+
     /// Re-wraps every data key not yet under the current master key, in one transaction.
     pub async fn rotate_master(&self) -> Result<RotationReport, DomainError> {
         let rows = self.store.keys().data_keys().await?;

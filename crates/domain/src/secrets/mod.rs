@@ -22,6 +22,8 @@ pub mod purpose {
     pub const SUBJECT_KEK: &str = "subject-kek";
     /// Seals personal data in audit records that belong to nobody in particular.
     pub const AUDIT_ANONYMOUS: &str = "audit-anonymous";
+    /// Every purpose Gatehouse uses, created at start-up.
+    pub const ALL: &[&str] = &[AUDIT_CHAIN, SUBJECT_KEK, AUDIT_ANONYMOUS];
 }
 
 /// Fills `buffer` from the operating system's CSPRNG.

@@ -89,8 +89,11 @@ pub trait Transaction: Send {
     /// Marks `key` as used. True for the one transaction that commits it first (on any node;
     /// a concurrent one waits and then gets false); false when it was used before. A job's
     /// database effect and its key commit together, so a rerun after a crash skips the effect.
-    async fn use_idempotency_key(&mut self, key: &str, now: DateTime<Utc>)
-    -> Result<bool, StoreError>;
+    async fn use_idempotency_key(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Returns the key row of `row.subject_id`, inserting `row` when the subject has none yet.
     /// A destroyed key stays destroyed: the returned row then has `wrapped == None`.

@@ -20,7 +20,12 @@ impl Runner {
         let now = self.clock.now();
         let limit = u32::try_from(free).unwrap_or(u32::MAX);
         let worker = &self.config.worker_id;
-        match self.store.jobs().claim(queue, worker, limit, now, now + self.config.lease).await {
+        match self
+            .store
+            .jobs()
+            .claim(queue, worker, limit, now, now + self.config.lease)
+            .await
+        {
             Ok(jobs) => {
                 for job in &jobs {
                     self.set_running(job.id, true);
@@ -37,7 +42,10 @@ impl Runner {
     pub(super) async fn run_job(self: Arc<Self>, job: Job) {
         let started = Instant::now();
         let outcome = match self.handlers.get(job.kind.as_str()).cloned() {
-            None => Err(JobError::Fatal(format!("no handler for job kind {:?}", job.kind))),
+            None => Err(JobError::Fatal(format!(
+                "no handler for job kind {:?}",
+                job.kind
+            ))),
             // The handler runs in its own task so a panic fails the job instead of the runner.
             Some(handler) => {
                 let owned = job.clone();
@@ -63,7 +71,11 @@ impl Runner {
                 "unrecorded"
             }
         };
-        let labels = [("queue", job.queue), ("kind", job.kind), ("outcome", label.to_owned())];
+        let labels = [
+            ("queue", job.queue),
+            ("kind", job.kind),
+            ("outcome", label.to_owned()),
+        ];
         metrics::counter!("gatehouse_jobs_finished_total", &labels).increment(1);
     }
 
@@ -76,11 +88,18 @@ impl Runner {
         let worker = &self.config.worker_id;
         let now = self.clock.now();
         let recorded = match outcome {
-            Ok(()) => jobs.complete(job.id, worker, now).await.map(|held| (held, "completed"))?,
+            Ok(()) => jobs
+                .complete(job.id, worker, now)
+                .await
+                .map(|held| (held, "completed"))?,
             Err(JobError::Retry(error)) if job.attempt < job.max_attempts => {
                 tracing::info!(job.id = %job.id, job.kind = %job.kind, attempt = job.attempt, error = %error, "job failed; will retry");
                 let run_at = now + gatehouse_domain::jobs::backoff(job.attempt, jitter());
-                (jobs.retry_later(job.id, worker, &error, run_at, now).await?, "retried")
+                (
+                    jobs.retry_later(job.id, worker, &error, run_at, now)
+                        .await?,
+                    "retried",
+                )
             }
             Err(JobError::Retry(error) | JobError::Fatal(error)) => {
                 tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempt = job.attempt, error = %error, "job is dead");
@@ -95,7 +114,9 @@ impl Runner {
     }
 
     pub(super) async fn heartbeat(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let every = (self.config.lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(10));
+        let every = (self.config.lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(10));
         loop {
             tokio::select! {
                 () = tokio::time::sleep(every) => {}
@@ -109,7 +130,12 @@ impl Runner {
                 continue;
             }
             let until = self.clock.now() + self.config.lease;
-            if let Err(error) = self.store.jobs().extend_leases(&ids, &self.config.worker_id, until).await {
+            if let Err(error) = self
+                .store
+                .jobs()
+                .extend_leases(&ids, &self.config.worker_id, until)
+                .await
+            {
                 tracing::warn!(error = %error, "renewing job leases failed");
             }
         }
@@ -135,7 +161,9 @@ impl Runner {
                         }
                         *next = schedule.next_tick(now);
                     }
-                    Err(error) => tracing::warn!(schedule = %schedule.name, error = %error, "cron schedule failed"),
+                    Err(error) => {
+                        tracing::warn!(schedule = %schedule.name, error = %error, "cron schedule failed")
+                    }
                 }
             }
             tokio::select! {

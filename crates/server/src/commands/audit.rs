@@ -11,7 +11,10 @@ pub async fn verify(context: Context) -> Result<(), Failure> {
     let keyring = context.keyring(&database).await?;
     match verify_chain(&*database.store(), &keyring).await? {
         Ok(report) => {
-            println!("audit chain intact: {} records verified, {} not chained yet", report.records, report.unchained);
+            println!(
+                "audit chain intact: {} records verified, {} not chained yet",
+                report.records, report.unchained
+            );
             Ok(())
         }
         Err(broken) => {

@@ -20,11 +20,18 @@ pub async fn run(context: Context, url: Option<String>) -> Result<(), Failure> {
         .timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| Failure::failed(format!("cannot build an HTTP client: {e}")))?;
-    let response = client.get(&target).send().await.map_err(|e| Failure::failed(format!("{target}: {e}")))?;
+    let response = client
+        .get(&target)
+        .send()
+        .await
+        .map_err(|e| Failure::failed(format!("{target}: {e}")))?;
     if response.status().is_success() {
         println!("ready");
         Ok(())
     } else {
-        Err(Failure::failed(format!("{target} answered {}", response.status())))
+        Err(Failure::failed(format!(
+            "{target} answered {}",
+            response.status()
+        )))
     }
 }

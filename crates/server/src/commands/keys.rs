@@ -28,7 +28,11 @@ pub async fn rotate_master(context: Context) -> Result<(), Failure> {
     let source = master_key::source(&context.config, &context.data_dir, database.is_postgres())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let report = match source {
-        KeySource::Configured(keys) => Keyring::new(database.store(), keys, clock).rotate_master().await?,
+        KeySource::Configured(keys) => {
+            Keyring::new(database.store(), keys, clock)
+                .rotate_master()
+                .await?
+        }
         KeySource::File(dir) => {
             let old = master_key::load(&KeySource::File(dir.clone()))?;
             let _lock = master_key::lock(&dir)?;
@@ -41,8 +45,13 @@ pub async fn rotate_master(context: Context) -> Result<(), Failure> {
                     fresh
                 }
             };
-            let keys = MasterKeys { current: next.clone(), previous: vec![old.current] };
-            let report = Keyring::new(database.store(), keys, clock).rotate_master().await?;
+            let keys = MasterKeys {
+                current: next.clone(),
+                previous: vec![old.current],
+            };
+            let report = Keyring::new(database.store(), keys, clock)
+                .rotate_master()
+                .await?;
             std::fs::rename(&next_path, master_key::current_path(&dir))
                 .map_err(|e| Failure::failed(format!("cannot replace the master key file: {e}")))?;
             report

@@ -26,9 +26,11 @@ impl Context {
     /// Opens the database and checks it is migrated.
     pub async fn open_migrated(&self) -> Result<Database, Failure> {
         let database = Database::open(&self.config, &self.data_dir).await?;
-        database.store().check_ready().await.map_err(|error| {
-            Failure::failed(format!("{error}; run `gatehouse migrate` first"))
-        })?;
+        database
+            .store()
+            .check_ready()
+            .await
+            .map_err(|error| Failure::failed(format!("{error}; run `gatehouse migrate` first")))?;
         Ok(database)
     }
 

@@ -16,7 +16,8 @@ use crate::{
 /// SQLite mode is single-node: a second `serve` on the same data directory is refused.
 fn lock_data_dir(dir: &Path) -> Result<File, Failure> {
     let path = dir.join("serve.lock");
-    let file = File::create(&path).map_err(|e| Failure::failed(format!("cannot create {}: {e}", path.display())))?;
+    let file = File::create(&path)
+        .map_err(|e| Failure::failed(format!("cannot create {}: {e}", path.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(_) => Err(Failure::failed(format!(
@@ -38,10 +39,28 @@ pub async fn run(context: Context) -> Result<(), Failure> {
     };
     database.migrate().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let keyring = Arc::new(gatehouse_domain::secrets::Keyring::new(database.store(), master_key::load(&key_source)?, clock.clone()));
+    let keyring = Arc::new(gatehouse_domain::secrets::Keyring::new(
+        database.store(),
+        master_key::load(&key_source)?,
+        clock.clone(),
+    ));
     keyring.check().await?;
-    let services = Services { store: database.store(), keyring, clock };
-    record_start(&*services.store, &services.keyring, &*services.clock, env!("CARGO_PKG_VERSION"), &hostname()).await?;
+    keyring
+        .prepare(gatehouse_domain::secrets::purpose::ALL)
+        .await?;
+    let services = Services {
+        store: database.store(),
+        keyring,
+        clock,
+    };
+    record_start(
+        &*services.store,
+        &services.keyring,
+        &*services.clock,
+        env!("CARGO_PKG_VERSION"),
+        &hostname(),
+    )
+    .await?;
     let listener = TcpListener::bind(config.http.listen)
         .await
         .map_err(|e| Failure::failed(format!("cannot listen on {}: {e}", config.http.listen)))?;
@@ -54,7 +73,9 @@ pub async fn run(context: Context) -> Result<(), Failure> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).unwrap_or_default()
+    std::fs::read_to_string("/etc/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_default()
 }
 
 async fn wait_for_signal() {

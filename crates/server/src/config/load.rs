@@ -30,14 +30,21 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "configuration error: {}: {}", self.key, self.message)
+        write!(
+            formatter,
+            "configuration error: {}: {}",
+            self.key, self.message
+        )
     }
 }
 
 impl std::error::Error for ConfigError {}
 
 fn error(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.into(), message: message.into() }
+    ConfigError {
+        key: key.into(),
+        message: message.into(),
+    }
 }
 
 /// Loads the configuration: defaults, then the TOML `file`, then `GATEHOUSE__…` variables (and
@@ -52,14 +59,16 @@ pub fn load(
         None => Table::new(),
     };
     let mut origins = HashMap::new();
-    let defaults = Value::try_from(Config::default()).map_err(|e| error("(defaults)", e.to_string()))?;
+    let defaults =
+        Value::try_from(Config::default()).map_err(|e| error("(defaults)", e.to_string()))?;
     let mut database_url = None;
     for (name, value) in environment {
         if name == "DATABASE_URL" {
             database_url = Some(value);
         } else if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
             let path = env_path(&name, rest)?;
-            let coerced = coerce(&defaults, &path, &value).map_err(|m| error(path.join("."), format!("{m} (from {name})")))?;
+            let coerced = coerce(&defaults, &path, &value)
+                .map_err(|m| error(path.join("."), format!("{m} (from {name})")))?;
             origins.insert(path.join("."), name.clone());
             insert(&mut layered, &path, coerced).map_err(|m| error(path.join("."), m))?;
         }
@@ -68,16 +77,28 @@ pub fn load(
         && !origins.contains_key("database.url")
     {
         origins.insert("database.url".to_owned(), "DATABASE_URL".to_owned());
-        insert(&mut layered, &["database".to_owned(), "url".to_owned()], Value::String(url))
-            .map_err(|m| error("database.url", m))?;
+        insert(
+            &mut layered,
+            &["database".to_owned(), "url".to_owned()],
+            Value::String(url),
+        )
+        .map_err(|m| error("database.url", m))?;
     }
     if let Some(listen) = overrides.listen {
-        insert(&mut layered, &["http".into(), "listen".into()], Value::String(listen.to_string()))
-            .map_err(|m| error("http.listen", m))?;
+        insert(
+            &mut layered,
+            &["http".into(), "listen".into()],
+            Value::String(listen.to_string()),
+        )
+        .map_err(|m| error("http.listen", m))?;
     }
     if let Some(url) = &overrides.public_url {
-        insert(&mut layered, &["http".into(), "public_url".into()], Value::String(url.clone()))
-            .map_err(|m| error("http.public_url", m))?;
+        insert(
+            &mut layered,
+            &["http".into(), "public_url".into()],
+            Value::String(url.clone()),
+        )
+        .map_err(|m| error("http.public_url", m))?;
     }
     let config = deserialize(layered, &origins)?;
     validate(&config)?;
@@ -89,16 +110,26 @@ fn read_file(path: &Path) -> Result<Table, ConfigError> {
         .map_err(|e| error("--config", format!("cannot read {}: {e}", path.display())))?;
     text.parse::<Table>().map_err(|e| {
         let message = e.message().to_owned();
-        let line = e.span().map(|span| text[..span.start].lines().count().max(1));
-        let place = line.map(|line| format!(" (line {line})")).unwrap_or_default();
-        error("--config", format!("{} is not valid TOML{place}: {message}", path.display()))
+        let line = e
+            .span()
+            .map(|span| text[..span.start].lines().count().max(1));
+        let place = line
+            .map(|line| format!(" (line {line})"))
+            .unwrap_or_default();
+        error(
+            "--config",
+            format!("{} is not valid TOML{place}: {message}", path.display()),
+        )
     })
 }
 
 fn env_path(name: &str, rest: &str) -> Result<Vec<String>, ConfigError> {
     let path: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
     if path.iter().any(String::is_empty) {
-        return Err(error(name, "empty key segment (keys are joined with a double underscore)"));
+        return Err(error(
+            name,
+            "empty key segment (keys are joined with a double underscore)",
+        ));
     }
     Ok(path)
 }
@@ -106,14 +137,35 @@ fn env_path(name: &str, rest: &str) -> Result<Vec<String>, ConfigError> {
 /// Turns an environment string into the TOML value the key expects, using the defaults as the
 /// schema where the key has a default.
 fn coerce(defaults: &Value, path: &[String], raw: &str) -> Result<Value, String> {
-    let expected = path.iter().try_fold(defaults, |value, segment| value.get(segment));
-    let literal = || format!("v = {raw}").parse::<Table>().ok().and_then(|mut table| table.remove("v"));
+    let expected = path
+        .iter()
+        .try_fold(defaults, |value, segment| value.get(segment));
+    let literal = || {
+        format!("v = {raw}")
+            .parse::<Table>()
+            .ok()
+            .and_then(|mut table| table.remove("v"))
+    };
     match expected {
         Some(Value::String(_)) => Ok(Value::String(raw.to_owned())),
-        Some(Value::Integer(_)) => raw.trim().parse().map(Value::Integer).map_err(|_| format!("expected an integer, got {raw:?}")),
-        Some(Value::Boolean(_)) => raw.trim().parse().map(Value::Boolean).map_err(|_| format!("expected true or false, got {raw:?}")),
+        Some(Value::Integer(_)) => raw
+            .trim()
+            .parse()
+            .map(Value::Integer)
+            .map_err(|_| format!("expected an integer, got {raw:?}")),
+        Some(Value::Boolean(_)) => raw
+            .trim()
+            .parse()
+            .map(Value::Boolean)
+            .map_err(|_| format!("expected true or false, got {raw:?}")),
         Some(Value::Array(_)) => Ok(literal().filter(Value::is_array).unwrap_or_else(|| {
-            Value::Array(raw.split(',').map(str::trim).filter(|item| !item.is_empty()).map(|item| Value::String(item.to_owned())).collect())
+            Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(|item| Value::String(item.to_owned()))
+                    .collect(),
+            )
         })),
         _ => Ok(literal().unwrap_or_else(|| Value::String(raw.to_owned()))),
     }
@@ -125,8 +177,12 @@ fn insert(table: &mut Table, path: &[String], value: Value) -> Result<(), String
     };
     let mut current = table;
     for segment in parents {
-        let entry = current.entry(segment.clone()).or_insert_with(|| Value::Table(Table::new()));
-        current = entry.as_table_mut().ok_or_else(|| format!("{segment} is not a section"))?;
+        let entry = current
+            .entry(segment.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("{segment} is not a section"))?;
     }
     current.insert(last.clone(), value);
     Ok(())
@@ -139,44 +195,93 @@ fn deserialize(table: Table, origins: &HashMap<String, String>) -> Result<Config
         let inner = failure.into_inner().to_string();
         let inner = inner.lines().next().unwrap_or_default().to_owned();
         // serde reports an unknown field at its parent's path; name the field itself.
-        let key = match inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        let key = match inner
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+        {
             Some(field) if path == "." || path.is_empty() => field.to_owned(),
             Some(field) if !path.ends_with(field) => format!("{path}.{field}"),
             _ => path,
         };
-        let message = if inner.starts_with("unknown field") { "unknown setting".to_owned() } else { inner };
-        let source = origins.get(&key).map(|name| format!(" (from {name})")).unwrap_or_default();
+        let message = if inner.starts_with("unknown field") {
+            "unknown setting".to_owned()
+        } else {
+            inner
+        };
+        let source = origins
+            .get(&key)
+            .map(|name| format!(" (from {name})"))
+            .unwrap_or_default();
         error(key, format!("{message}{source}"))
     })
 }
 
 fn validate(config: &Config) -> Result<(), ConfigError> {
     let url = &config.http.public_url;
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
-        return Err(error("http.public_url", format!("must be an http:// or https:// URL, got {url:?}")));
+    if !(url.starts_with("http://") || url.starts_with("https://"))
+        || url.contains(char::is_whitespace)
+    {
+        return Err(error(
+            "http.public_url",
+            format!("must be an http:// or https:// URL, got {url:?}"),
+        ));
     }
     if let Some(database) = &config.database.url
-        && !(database.expose().starts_with("postgres://") || database.expose().starts_with("postgresql://"))
+        && !(database.expose().starts_with("postgres://")
+            || database.expose().starts_with("postgresql://"))
     {
-        return Err(error("database.url", "must be a postgres:// URL (leave it unset for the embedded SQLite database)"));
+        return Err(error(
+            "database.url",
+            "must be a postgres:// URL (leave it unset for the embedded SQLite database)",
+        ));
     }
     for (key, value, minimum) in [
-        ("http.request_timeout_secs", config.http.request_timeout_secs, 1),
-        ("http.body_limit_bytes", config.http.body_limit_bytes as u64, 1_024),
-        ("database.pool.max_connections", u64::from(config.database.pool.max_connections), 1),
+        (
+            "http.request_timeout_secs",
+            config.http.request_timeout_secs,
+            1,
+        ),
+        (
+            "http.body_limit_bytes",
+            config.http.body_limit_bytes as u64,
+            1_024,
+        ),
+        (
+            "database.pool.max_connections",
+            u64::from(config.database.pool.max_connections),
+            1,
+        ),
         ("jobs.lease_secs", config.jobs.lease_secs, 3),
         ("jobs.poll_interval_ms", config.jobs.poll_interval_ms, 10),
-        ("audit.chain_interval_ms", config.audit.chain_interval_ms, 10),
+        (
+            "audit.chain_interval_ms",
+            config.audit.chain_interval_ms,
+            10,
+        ),
     ] {
         if value < minimum {
-            return Err(error(key, format!("must be at least {minimum}, got {value}")));
+            return Err(error(
+                key,
+                format!("must be at least {minimum}, got {value}"),
+            ));
         }
     }
-    if let Some((queue, _)) = config.jobs.queues.iter().find(|(_, concurrency)| **concurrency == 0) {
-        return Err(error(format!("jobs.queues.{queue}"), "concurrency must be at least 1"));
+    if let Some((queue, _)) = config
+        .jobs
+        .queues
+        .iter()
+        .find(|(_, concurrency)| **concurrency == 0)
+    {
+        return Err(error(
+            format!("jobs.queues.{queue}"),
+            "concurrency must be at least 1",
+        ));
     }
     if tracing_subscriber::EnvFilter::try_new(&config.log.level).is_err() {
-        return Err(error("log.level", format!("not a valid log filter: {:?}", config.log.level)));
+        return Err(error(
+            "log.level",
+            format!("not a valid log filter: {:?}", config.log.level),
+        ));
     }
     Ok(())
 }
@@ -189,8 +294,11 @@ impl Config {
 
     /// Parses TOML text alone (for tests and tools).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let table = text.parse::<Table>().map_err(|e| error("--config", e.message().to_owned()))?;
-        let config = Config::deserialize(Value::Table(table)).map_err(|e| error("--config", e.to_string()))?;
+        let table = text
+            .parse::<Table>()
+            .map_err(|e| error("--config", e.message().to_owned()))?;
+        let config = Config::deserialize(Value::Table(table))
+            .map_err(|e| error("--config", e.to_string()))?;
         validate(&config)?;
         Ok(config)
     }

@@ -86,7 +86,10 @@ pub struct PoolConfig {
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_connections: 10, acquire_timeout_secs: 5 }
+        Self {
+            max_connections: 10,
+            acquire_timeout_secs: 5,
+        }
     }
 }
 
@@ -113,7 +116,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Pretty, level: "info".to_owned() }
+        Self {
+            format: LogFormat::Pretty,
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -170,6 +176,9 @@ pub struct AuditConfig {
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        Self { chain_interval_ms: 1_000, personal_data_retention_days: 90 }
+        Self {
+            chain_interval_ms: 1_000,
+            personal_data_retention_days: 90,
+        }
     }
 }

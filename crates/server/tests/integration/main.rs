@@ -3,6 +3,12 @@
 //! real store. Every test runs on SQLite, or on PostgreSQL when `GATEHOUSE_TEST_BACKEND=postgres`
 //! and `TEST_DATABASE_URL` are set (scripts/test does both).
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test code: a failed step is a failed test"
+)]
+
 mod cli;
 mod http;
 mod jobs;

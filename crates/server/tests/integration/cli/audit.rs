@@ -13,12 +13,18 @@ async fn audit_verify_reports_an_intact_chain_and_exits_0() {
     assert_eq!(migrated.stdout(), "migrations applied\n");
     let empty = binary.run(&["audit", "verify"]);
     assert_eq!(empty.code(), 0, "{}", empty.stderr());
-    assert_eq!(empty.stdout(), "audit chain intact: 0 records verified, 0 not chained yet\n");
+    assert_eq!(
+        empty.stdout(),
+        "audit chain intact: 0 records verified, 0 not chained yet\n"
+    );
     for _ in 0..2 {
         binary.serve().await.terminate();
     }
     let verified = binary.run(&["audit", "verify"]);
-    assert_eq!(verified.stdout(), "audit chain intact: 2 records verified, 0 not chained yet\n");
+    assert_eq!(
+        verified.stdout(),
+        "audit chain intact: 2 records verified, 0 not chained yet\n"
+    );
 }
 
 #[tokio::test]
@@ -27,5 +33,9 @@ async fn audit_verify_before_migrate_says_what_to_do() {
     let binary = fresh(dir.path()).await;
     let run = binary.run(&["audit", "verify"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
-    assert!(run.stderr().contains("gatehouse migrate"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("gatehouse migrate"),
+        "{}",
+        run.stderr()
+    );
 }

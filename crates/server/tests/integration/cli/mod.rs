@@ -16,8 +16,11 @@ pub async fn fresh(dir: &std::path::Path) -> Gatehouse {
     if !use_postgres() {
         return binary;
     }
-    let url = gatehouse_store_postgres::testing::fresh_database(&postgres_base_url().unwrap()).await.unwrap();
-    binary
-        .env("DATABASE_URL", &url)
-        .env("GATEHOUSE__SECRETS__MASTER_KEY", &MasterKey::generate().unwrap().encode())
+    let url = gatehouse_store_postgres::testing::fresh_database(&postgres_base_url().unwrap())
+        .await
+        .unwrap();
+    binary.env("DATABASE_URL", &url).env(
+        "GATEHOUSE__SECRETS__MASTER_KEY",
+        &MasterKey::generate().unwrap().encode(),
+    )
 }

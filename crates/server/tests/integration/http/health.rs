@@ -8,7 +8,10 @@ use crate::support::{TestApp, TestDatabase, postgres_base_url, proxy::Proxy, use
 fn with_port(url: &str, port: u16) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let credentials = authority.rsplit_once('@').map(|(user, _)| format!("{user}@")).unwrap_or_default();
+    let credentials = authority
+        .rsplit_once('@')
+        .map(|(user, _)| format!("{user}@"))
+        .unwrap_or_default();
     format!("{scheme}://{credentials}127.0.0.1:{port}/{path}")
 }
 
@@ -19,7 +22,10 @@ async fn healthz_and_readyz_answer_when_the_database_is_migrated() {
     assert_eq!(health.status(), 200);
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "ready");
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["status"],
+        "ready"
+    );
     app.stop().await;
 }
 
@@ -28,7 +34,9 @@ async fn readyz_fails_while_the_database_is_gone_and_recovers_by_itself() {
     if !use_postgres() {
         return; // the embedded SQLite database cannot go away on its own
     }
-    let url = gatehouse_store_postgres::testing::fresh_database(&postgres_base_url().unwrap()).await.unwrap();
+    let url = gatehouse_store_postgres::testing::fresh_database(&postgres_base_url().unwrap())
+        .await
+        .unwrap();
     let target: SocketAddr = "127.0.0.1:5432".parse().unwrap();
     let proxy = Proxy::start(target).await;
     let database = TestDatabase::postgres(&with_port(&url, proxy.port)).await;
@@ -49,6 +57,9 @@ async fn readyz_fails_while_the_database_is_gone_and_recovers_by_itself() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(status, 200, "the app did not recover after the database came back");
+    assert_eq!(
+        status, 200,
+        "the app did not recover after the database came back"
+    );
     app.stop().await;
 }

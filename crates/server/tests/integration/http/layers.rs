@@ -5,7 +5,12 @@ use crate::support::TestApp;
 fn assert_security_headers(response: &reqwest::Response) {
     let headers = response.headers();
     let csp = headers["content-security-policy"].to_str().unwrap();
-    for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'"] {
+    for directive in [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "script-src 'self'",
+    ] {
         assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
     }
     assert!(!csp.contains("unsafe-inline"));
@@ -23,19 +28,39 @@ async fn security_headers_are_on_every_response_including_errors() {
     assert_security_headers(&ok);
     let missing = app.get("/no/such/page").await;
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
     assert_security_headers(&missing);
-    let too_big = app.client.post(app.url("/healthz")).body(vec![b'x'; 2 * 1024 * 1024]).send().await.unwrap();
-    assert!(too_big.status() == 413 || too_big.status() == 405, "{}", too_big.status());
+    let too_big = app
+        .client
+        .post(app.url("/healthz"))
+        .body(vec![b'x'; 2 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        too_big.status() == 413 || too_big.status() == 405,
+        "{}",
+        too_big.status()
+    );
     assert_security_headers(&too_big);
     app.stop().await;
 }
 
 #[tokio::test]
 async fn hsts_is_long_lived_only_behind_an_https_public_url() {
-    let app = TestApp::spawn_with(|config| config.http.public_url = "https://id.example.com".to_owned()).await;
+    let app =
+        TestApp::spawn_with(|config| config.http.public_url = "https://id.example.com".to_owned())
+            .await;
     let response = app.get("/healthz").await;
-    assert!(response.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age=63072000"));
+    assert!(
+        response.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=63072000")
+    );
     app.stop().await;
 }
 
@@ -44,7 +69,12 @@ async fn every_response_carries_a_fresh_request_id() {
     let app = TestApp::spawn().await;
     let first = app.get("/healthz").await;
     let second = app.get("/healthz").await;
-    let id = |response: &reqwest::Response| response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = |response: &reqwest::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
     assert_eq!(id(&first).len(), 36);
     assert_ne!(id(&first), id(&second));
     app.stop().await;
@@ -68,7 +98,13 @@ async fn bodies_over_the_limit_are_refused() {
 #[tokio::test]
 async fn responses_are_compressed_when_the_client_accepts_it() {
     let app = TestApp::spawn().await;
-    let response = app.client.get(app.url("/metrics")).header("accept-encoding", "gzip").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["content-encoding"], "gzip");
     app.stop().await;
 }

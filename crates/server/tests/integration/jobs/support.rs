@@ -3,13 +3,20 @@
 use std::{
     collections::HashSet,
     future::Future,
-    sync::{Arc, Mutex, atomic::{AtomicUsize, Ordering}},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use gatehouse_domain::{Clock, ManualClock, jobs::CronSchedule, store::{Job, Store}};
+use gatehouse_domain::{
+    Clock, ManualClock,
+    jobs::CronSchedule,
+    store::{Job, Store},
+};
 use gatehouse_jobs::{JobError, JobHandler, QueueConfig, Runner, RunnerConfig};
 use uuid::Uuid;
 
@@ -29,7 +36,10 @@ pub fn runner(
 ) -> Runner {
     let config = RunnerConfig {
         worker_id: name.to_owned(),
-        queues: vec![QueueConfig { name: "default".to_owned(), concurrency }],
+        queues: vec![QueueConfig {
+            name: "default".to_owned(),
+            concurrency,
+        }],
         lease: chrono::Duration::seconds(30),
         poll_interval: Duration::from_millis(20),
         shutdown_grace: Duration::from_secs(5),

@@ -10,7 +10,6 @@ use gatehouse::{
 use gatehouse_domain::{
     Clock, ManualClock,
     secrets::{Keyring, MasterKey, MasterKeys},
-    store::Store,
 };
 use tokio::net::TcpListener;
 
@@ -22,17 +21,9 @@ pub struct TestApp {
     pub base_url: String,
     /// A client without redirects.
     pub client: reqwest::Client,
-    /// The database behind it.
-    pub store: Arc<dyn Store>,
-    /// Its keyring.
-    pub keyring: Arc<Keyring>,
-    /// Its clock; tests move it.
-    pub clock: ManualClock,
-    /// Its configuration.
-    pub config: Config,
     running: Option<RunningServer>,
     /// Kept alive for the test's duration.
-    pub database: TestDatabase,
+    _database: TestDatabase,
 }
 
 impl TestApp {
@@ -58,12 +49,28 @@ impl TestApp {
         let store = database.database.store();
         let keys = MasterKeys::single(MasterKey::generate().unwrap());
         let keyring = Arc::new(Keyring::new(store.clone(), keys, shared_clock.clone()));
-        let services = Services { store: store.clone(), keyring: keyring.clone(), clock: shared_clock };
+        keyring
+            .prepare(gatehouse_domain::secrets::purpose::ALL)
+            .await
+            .unwrap();
+        let services = Services {
+            store: store.clone(),
+            keyring: keyring.clone(),
+            clock: shared_clock,
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = app::start(&config, &services, listener).unwrap();
         let base_url = format!("http://{}", running.address);
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { base_url, client, store, keyring, clock, config, running: Some(running), database }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base_url,
+            client,
+            running: Some(running),
+            _database: database,
+        }
     }
 
     /// The absolute URL of `path`.

@@ -15,12 +15,18 @@ pub struct Gatehouse {
 impl Gatehouse {
     /// Runs with `--data-dir data_dir` and no inherited `GATEHOUSE__*` or `DATABASE_URL`.
     pub fn new(data_dir: &Path) -> Self {
-        Self { data_dir: data_dir.to_path_buf(), env: Vec::new() }
+        Self {
+            data_dir: data_dir.to_path_buf(),
+            env: Vec::new(),
+        }
     }
 
     /// A copy with the same data directory and environment.
     pub fn clone_settings(&self) -> Self {
-        Self { data_dir: self.data_dir.clone(), env: self.env.clone() }
+        Self {
+            data_dir: self.data_dir.clone(),
+            env: self.env.clone(),
+        }
     }
 
     /// Adds an environment variable (a later value for the same name wins).
@@ -31,7 +37,11 @@ impl Gatehouse {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
-        command.args(args).arg("--data-dir").arg(&self.data_dir).current_dir(&self.data_dir);
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .current_dir(&self.data_dir);
         for (name, _) in std::env::vars() {
             if name.starts_with("GATEHOUSE__") || name == "DATABASE_URL" {
                 command.env_remove(name);
@@ -61,7 +71,10 @@ impl Gatehouse {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let server = Server { child, base_url: format!("http://{listen}") };
+        let server = Server {
+            child,
+            base_url: format!("http://{listen}"),
+        };
         for _ in 0..300 {
             if let Ok(response) = reqwest::get(format!("{}/readyz", server.base_url)).await
                 && response.status() == 200
@@ -70,12 +83,19 @@ impl Gatehouse {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("gatehouse serve did not become ready: {}", server.finish().stderr());
+        panic!(
+            "gatehouse serve did not become ready: {}",
+            server.finish().stderr()
+        );
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A finished command.

@@ -8,7 +8,9 @@ use tempfile::TempDir;
 
 /// The PostgreSQL server tests may use, if any.
 pub fn postgres_base_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 /// True when this run tests the PostgreSQL backend.
@@ -35,9 +37,15 @@ impl TestDatabase {
             Self::postgres(&fresh_database(&base).await.unwrap()).await
         } else {
             let dir = tempfile::tempdir().unwrap();
-            let database = Database::open(&Config::default(), dir.path()).await.unwrap();
+            let database = Database::open(&Config::default(), dir.path())
+                .await
+                .unwrap();
             database.migrate().await.unwrap();
-            Self { database, url: None, dir }
+            Self {
+                database,
+                url: None,
+                dir,
+            }
         }
     }
 
@@ -49,7 +57,11 @@ impl TestDatabase {
         let dir = tempfile::tempdir().unwrap();
         let database = Database::open(&config, dir.path()).await.unwrap();
         database.migrate().await.unwrap();
-        Self { database, url: Some(url.to_owned()), dir }
+        Self {
+            database,
+            url: Some(url.to_owned()),
+            dir,
+        }
     }
 
     /// A second, independent connection pool to the same database, as another node would have.

@@ -29,7 +29,9 @@ impl Proxy {
                 }
                 let mut watcher = watcher.clone();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else { return };
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = copy_bidirectional(&mut client, &mut server) => {}
                         _ = watcher.wait_for(|up| !*up) => {}
