@@ -47,6 +47,9 @@ pub enum DomainError {
     /// The input breaks a rule; the message says which.
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// Every slot for the work is taken; try again shortly (HTTP 503 with Retry-After).
+    #[error("busy: try again shortly")]
+    Busy,
 }
 
 impl DomainError {
@@ -56,6 +59,7 @@ impl DomainError {
             Self::Store(error) => error.code(),
             Self::Key(_) => "key_error",
             Self::Invalid(_) => "invalid",
+            Self::Busy => "busy",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod chainer;
 pub mod handlers;
+pub mod mail;
 mod runner;
 
 pub use runner::{JobError, JobHandler, QueueConfig, Runner, RunnerConfig};

@@ -1,24 +1,22 @@
 //! Wiring: the HTTP server, the job runner and the audit chainer of one node, started together
 //! and stopped together (stop accepting, drain requests and running jobs, chain what is left).
 
-use std::{
-    future::IntoFuture,
-    net::SocketAddr,
-    sync::{Arc, atomic::AtomicBool},
-    time::Duration,
-};
+use std::{future::IntoFuture, net::SocketAddr, sync::Arc, time::Duration};
 
 use gatehouse_domain::{
     Clock,
+    accounts::Accounts,
     jobs::{CronSchedule, kind, queue},
+    mail::Mailer,
     secrets::{Keyring, random_bytes},
     store::Store,
 };
 use gatehouse_jobs::{
     JobHandler, QueueConfig, Runner, RunnerConfig, chainer,
     handlers::{PruneExpired, PruneJobs},
+    mail::SendEmail,
 };
-use gatehouse_web::{AppState, HttpLimits};
+use gatehouse_web::{AppState, HttpLimits, SiteSettings};
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use crate::{config::Config, error::Failure, telemetry};
@@ -32,6 +30,33 @@ pub struct Services {
     pub keyring: Arc<Keyring>,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// Delivers mail (SMTP, or `.eml` files).
+    pub mailer: Arc<dyn Mailer>,
+    /// The account use cases' deps.
+    pub accounts: Accounts,
+}
+
+impl Services {
+    /// Services over `store` with the configured account rules and mail delivery.
+    pub fn new(
+        config: &Config,
+        store: Arc<dyn Store>,
+        keyring: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, Failure> {
+        let mailer = gatehouse_mail::mailer(&config.email, data_dir)
+            .map_err(|e| Failure::failed(format!("email: {e}")))?;
+        let accounts =
+            crate::accounts::accounts(config, store.clone(), keyring.clone(), clock.clone())?;
+        Ok(Self {
+            store,
+            keyring,
+            clock,
+            mailer,
+            accounts,
+        })
+    }
 }
 
 /// A started node.
@@ -89,6 +114,10 @@ pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failur
                 config.audit.personal_data_retention_days.saturating_mul(24),
             ),
         }),
+        Arc::new(SendEmail {
+            keyring: services.keyring.clone(),
+            mailer: services.mailer.clone(),
+        }),
     ];
     let schedules = vec![
         CronSchedule::new(
@@ -129,6 +158,47 @@ pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failur
     ))
 }
 
+/// Branding and proxy settings for the hosted pages. A configured logo is read once, here.
+pub fn site_settings(config: &Config) -> Result<SiteSettings, Failure> {
+    let branding = &config.branding;
+    let mut site = SiteSettings::new(branding.product_name.clone());
+    site.accent_colour = branding.accent_colour.clone();
+    site.sign_up_enabled = config.accounts.sign_up_enabled;
+    site.trusted_proxies = config
+        .http
+        .trusted_proxies
+        .iter()
+        .filter_map(|proxy| proxy.parse().ok())
+        .collect();
+    if let Some(path) = &branding.logo_path {
+        let bytes = std::fs::read(path).map_err(|e| {
+            Failure::usage(format!(
+                "configuration error: branding.logo_path: cannot read {path}: {e}"
+            ))
+        })?;
+        let content_type = match path
+            .rsplit('.')
+            .next()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("svg") => "image/svg+xml",
+            Some("png") => "image/png",
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("webp") => "image/webp",
+            _ => {
+                return Err(Failure::usage(
+                    "configuration error: branding.logo_path: use a .svg, .png, .jpg or .webp file",
+                ));
+            }
+        };
+        site = site.with_logo(bytes, content_type);
+    }
+    site.validate()
+        .map_err(|message| Failure::usage(format!("configuration error: branding: {message}")))?;
+    Ok(site)
+}
+
 /// Starts serving on `listener`, with jobs (if enabled) and the chainer.
 pub fn start(
     config: &Config,
@@ -139,11 +209,12 @@ pub fn start(
         .local_addr()
         .map_err(|e| Failure::failed(format!("listener has no address: {e}")))?;
     let (shutdown, signal) = watch::channel(false);
-    let state = AppState {
-        store: services.store.clone(),
-        metrics: telemetry::metrics_handle(),
-        accepting: Arc::new(AtomicBool::new(true)),
-    };
+    let state = AppState::new(
+        services.store.clone(),
+        telemetry::metrics_handle(),
+        services.accounts.clone(),
+        site_settings(config)?,
+    );
     let limits = HttpLimits {
         body_limit_bytes: config.http.body_limit_bytes,
         request_timeout: Duration::from_secs(config.http.request_timeout_secs),
@@ -172,9 +243,12 @@ pub fn start(
             state.stop_accepting();
         };
         let mut http = tokio::spawn(
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stopping)
-                .into_future(),
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stopping)
+            .into_future(),
         );
         let grace_over = async move {
             drop(grace_signal.wait_for(|stop| *stop).await);

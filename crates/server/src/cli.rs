@@ -70,6 +70,29 @@ pub enum Command {
     /// Work with the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `gatehouse user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input (one line). Prints the user id.
+    Create {
+        /// The user's email address.
+        #[arg(long, value_name = "E")]
+        email: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Mark the address as verified.
+        #[arg(long)]
+        verified: bool,
+        /// Give the user a role (repeatable); `gatehouse:admin` makes an administrator.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+    },
 }
 
 /// `gatehouse config …`
@@ -146,5 +169,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Keys(KeysCommand::GenerateMaster) => commands::keys::generate_master(),
         Command::Keys(KeysCommand::RotateMaster) => commands::keys::rotate_master(context).await,
         Command::Audit(AuditCommand::Verify) => commands::audit::verify(context).await,
+        Command::User(UserCommand::Create {
+            email,
+            verified,
+            roles,
+            ..
+        }) => commands::user::create(context, email, verified, roles).await,
     }
 }

@@ -1,6 +1,7 @@
 //! The `gatehouse` binary's library: CLI, configuration, telemetry, wiring and graceful
 //! shutdown. The only crate that names a concrete store.
 
+pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod commands;

@@ -1,7 +1,9 @@
 //! Builders for rows the contract tests store.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use gatehouse_domain::store::{AuditRow, NewJob, new_id};
+use gatehouse_domain::store::{AuditRow, NewJob, Store, UserRow, new_id};
 use uuid::Uuid;
 
 /// A fixed instant the tests count from.
@@ -45,4 +47,34 @@ pub fn job(kind: &str, queue: &str, run_at: DateTime<Utc>) -> NewJob {
         unique_key: None,
         created_at: run_at,
     }
+}
+
+/// An active, non-administrator user with every optional field set. `email` is the normalised
+/// address; the typed one differs only in case.
+pub fn user(email: &str) -> UserRow {
+    UserRow {
+        id: new_id(),
+        email: email.to_uppercase(),
+        email_normalized: email.to_owned(),
+        email_verified_at: Some(epoch() - Duration::days(1)),
+        display_name: Some("Zoë Ünïcode ✓".to_owned()),
+        given_name: Some("Zoë".to_owned()),
+        family_name: Some("Ünïcode".to_owned()),
+        locale: Some("de-CH".to_owned()),
+        picture_url: Some("https://example.invalid/p.png".to_owned()),
+        attributes: r#"{"team":"blue","n":[1,2]}"#.to_owned(),
+        status: "active".to_owned(),
+        is_admin: false,
+        created_at: epoch(),
+        updated_at: epoch(),
+        last_sign_in_at: Some(epoch() - Duration::hours(1)),
+    }
+}
+
+/// Inserts `row` in its own committed transaction and returns it.
+pub async fn insert_user(store: &Arc<dyn Store>, row: UserRow) -> UserRow {
+    let mut transaction = store.begin().await.unwrap();
+    transaction.insert_user(&row).await.unwrap();
+    transaction.commit().await.unwrap();
+    row
 }

@@ -17,7 +17,11 @@ pub mod audit;
 pub mod fixtures;
 pub mod jobs;
 pub mod keys;
+pub mod sessions;
 pub mod tamper;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 
 /// Expands to one `#[tokio::test]` per contract test. `$make` is an expression, evaluated
 /// inside an async test, that yields `Option<Arc<dyn Store>>`.
@@ -48,6 +52,40 @@ macro_rules! store_contract_tests {
             cron_tick_advances_once,
             counts_list_and_prune_finished,
             idempotency_key_is_used_once,
+        ]);
+        $crate::contract_module!($make, users: [
+            user_is_found_by_id_and_by_normalized_email,
+            duplicate_normalized_email_is_refused_on_insert_and_update,
+            update_replaces_every_field_but_id_and_created_at,
+            lock_user_reads_the_user_inside_the_transaction,
+            password_is_set_then_replaced,
+            rehash_replaces_only_an_unchanged_hash,
+            record_sign_in_sets_last_sign_in_at,
+            count_admins_counts_only_active_admins,
+            list_pages_in_id_order,
+        ]);
+        $crate::contract_module!($make, sessions: [
+            touch_returns_a_live_session_and_moves_last_seen_at,
+            touch_refuses_revoked_expired_and_idle_sessions,
+            list_for_user_shows_live_sessions_newest_first,
+            revoke_session_revokes_only_the_owners_live_session,
+            revoke_sessions_spares_the_kept_one,
+            prune_deletes_sessions_ended_before_the_cutoff,
+        ]);
+        $crate::contract_module!($make, tokens: [
+            token_is_consumed_once,
+            rolled_back_consume_leaves_the_token_usable,
+            code_attempts_count_until_spent,
+            code_attempt_goes_to_the_newest_token,
+            consume_by_id_works_once,
+            revoke_one_time_tokens_consumes_only_the_users_purpose,
+        ]);
+        $crate::contract_module!($make, throttle: [
+            parallel_attempts_allow_exactly_the_free_ones,
+            delays_double_up_to_the_cap,
+            old_failures_are_forgotten,
+            clear_forgets_every_failure,
+            prune_deletes_only_old_unblocking_keys,
         ]);
     };
 }

@@ -5,6 +5,8 @@ use sqlx::migrate::MigrateError;
 
 /// SQLSTATE `unique_violation`.
 const UNIQUE_VIOLATION: &str = "23505";
+/// SQLSTATE `foreign_key_violation`: the row referred to (a user) does not exist.
+const FOREIGN_KEY_VIOLATION: &str = "23503";
 /// SQLSTATE `admin_shutdown`: the server is shutting down or the connection was terminated.
 const ADMIN_SHUTDOWN: &str = "57P01";
 /// SQLSTATE `crash_shutdown`.
@@ -21,6 +23,7 @@ pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(database) => match database.code().as_deref() {
             Some(UNIQUE_VIOLATION) => StoreError::AlreadyExists(database.message().to_owned()),
+            Some(FOREIGN_KEY_VIOLATION) => StoreError::NotFound(database.message().to_owned()),
             Some(code) if is_unavailable_code(code) => StoreError::Unavailable(error.to_string()),
             _ => StoreError::Other(error.to_string()),
         },

@@ -4,8 +4,9 @@
 //! [`PostgresStore::migrate`]), the translation of `sqlx` errors into [`StoreError`]s, and the
 //! implementation of every storage port of `gatehouse_domain::store` on a connection pool.
 //! Several nodes share one database: the job queue claims with `FOR UPDATE SKIP LOCKED`, the
-//! audit chainer serialises on an advisory lock, and uniqueness races are settled by the
-//! database's unique indexes. Time is never read here: every timestamp comes from the caller.
+//! audit chainer serialises on an advisory lock, throttle counters and one-time tokens change
+//! under row locks, and uniqueness races are settled by the database's unique indexes. Time is
+//! never read here: every timestamp comes from the caller.
 //!
 //! [`testing`] creates isolated databases for test suites.
 
@@ -16,8 +17,12 @@ mod jobs;
 mod keys;
 mod migrations;
 mod records;
+mod sessions;
 pub mod testing;
+mod throttle;
+mod tokens;
 mod transaction;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,7 +30,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, Store, Transaction,
+    AuditStore, Backend, JobStore, KeyStore, PoolStats, SessionStore, Store, ThrottleStore,
+    Transaction, UserStore,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
@@ -34,7 +40,10 @@ use crate::audit::PostgresAudit;
 use crate::error::store_error;
 use crate::jobs::PostgresJobs;
 use crate::keys::PostgresKeys;
+use crate::sessions::PostgresSessions;
+use crate::throttle::PostgresThrottle;
 use crate::transaction::PostgresTransaction;
+use crate::users::PostgresUsers;
 
 /// A Gatehouse database on PostgreSQL, backed by a connection pool. Cloning is cheap and shares
 /// the pool.
@@ -44,6 +53,9 @@ pub struct PostgresStore {
     jobs: PostgresJobs,
     audit: PostgresAudit,
     keys: PostgresKeys,
+    users: PostgresUsers,
+    sessions: PostgresSessions,
+    throttle: PostgresThrottle,
 }
 
 impl PostgresStore {
@@ -79,6 +91,9 @@ impl PostgresStore {
             jobs: PostgresJobs::new(pool.clone()),
             audit: PostgresAudit::new(pool.clone()),
             keys: PostgresKeys::new(pool.clone()),
+            users: PostgresUsers::new(pool.clone()),
+            sessions: PostgresSessions::new(pool.clone()),
+            throttle: PostgresThrottle::new(pool.clone()),
             pool,
         }
     }
@@ -160,5 +175,17 @@ impl Store for PostgresStore {
 
     fn keys(&self) -> &dyn KeyStore {
         &self.keys
+    }
+
+    fn users(&self) -> &dyn UserStore {
+        &self.users
+    }
+
+    fn sessions(&self) -> &dyn SessionStore {
+        &self.sessions
+    }
+
+    fn throttle(&self) -> &dyn ThrottleStore {
+        &self.throttle
     }
 }

@@ -1,11 +1,14 @@
 //! The one transaction a use case writes through: its audit event, the jobs it causes, cron
-//! ticks and subject keys commit together or not at all.
+//! ticks and subject keys commit together or not at all. The area writes (users, sessions,
+//! one-time tokens) live next to their area's reads and use
+//! [`PostgresTransaction::connection`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{AuditRow, EnqueueOutcome, NewJob, SubjectKeyRow, Transaction};
 use sqlx::Postgres;
+use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
 use crate::error::store_error;
@@ -24,6 +27,11 @@ impl PostgresTransaction {
     /// Wraps a started transaction.
     pub(crate) fn new(transaction: sqlx::Transaction<'static, Postgres>) -> Self {
         Self { transaction }
+    }
+
+    /// The transaction's connection, for the area writes.
+    pub(crate) fn connection(&mut self) -> &mut PgConnection {
+        &mut self.transaction
     }
 
     /// Inserts `job` unless an available or running job holds its unique key; returns the

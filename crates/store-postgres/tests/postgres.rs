@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use gatehouse_domain::StoreError;
-use gatehouse_domain::store::{DataKeyRow, Store, new_id};
+use gatehouse_domain::store::{DataKeyRow, PasswordRow, Store, new_id};
 use gatehouse_store_contract::fixtures::{audit_row, epoch};
 use gatehouse_store_postgres::PostgresStore;
 use sqlx::ConnectOptions;
@@ -297,4 +297,20 @@ async fn fresh_databases_are_distinct_and_empty() {
         store.audit().head().await.is_err(),
         "a fresh database has no tables"
     );
+}
+
+#[tokio::test]
+async fn rows_of_a_missing_user_are_not_found() {
+    let Some((store, _url)) = common::fresh_store().await else {
+        return;
+    };
+    let mut transaction = store.begin().await.unwrap();
+    let result = transaction
+        .set_password(&PasswordRow {
+            user_id: new_id(),
+            hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+            updated_at: epoch(),
+        })
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound(_))), "{result:?}");
 }

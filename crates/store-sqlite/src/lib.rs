@@ -23,14 +23,20 @@ mod keys;
 mod pools;
 mod queue;
 mod ready;
+mod sessions;
+mod throttle;
+mod tokens;
 mod transaction;
+mod user_record;
+mod users;
 
 use std::path::Path;
 
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, Store, Transaction,
+    AuditStore, Backend, JobStore, KeyStore, PoolStats, SessionStore, Store, ThrottleStore,
+    Transaction, UserStore,
 };
 use sqlx::migrate::Migrator;
 
@@ -39,7 +45,10 @@ use crate::error::migrate_error;
 use crate::jobs::SqliteJobStore;
 use crate::keys::SqliteKeyStore;
 use crate::pools::Pools;
+use crate::sessions::SqliteSessionStore;
+use crate::throttle::SqliteThrottleStore;
 use crate::transaction::SqliteTransaction;
+use crate::users::SqliteUserStore;
 
 /// The embedded migrations of `migrations/`.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -51,6 +60,9 @@ pub struct SqliteStore {
     jobs: SqliteJobStore,
     audit: SqliteAuditStore,
     keys: SqliteKeyStore,
+    users: SqliteUserStore,
+    sessions: SqliteSessionStore,
+    throttle: SqliteThrottleStore,
 }
 
 impl SqliteStore {
@@ -67,6 +79,9 @@ impl SqliteStore {
             jobs: SqliteJobStore::new(pools.clone()),
             audit: SqliteAuditStore::new(pools.clone()),
             keys: SqliteKeyStore::new(pools.clone()),
+            users: SqliteUserStore::new(pools.clone()),
+            sessions: SqliteSessionStore::new(pools.clone()),
+            throttle: SqliteThrottleStore::new(pools.clone()),
             pools,
         })
     }
@@ -120,5 +135,17 @@ impl Store for SqliteStore {
 
     fn keys(&self) -> &dyn KeyStore {
         &self.keys
+    }
+
+    fn users(&self) -> &dyn UserStore {
+        &self.users
+    }
+
+    fn sessions(&self) -> &dyn SessionStore {
+        &self.sessions
+    }
+
+    fn throttle(&self) -> &dyn ThrottleStore {
+        &self.throttle
     }
 }

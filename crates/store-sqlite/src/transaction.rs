@@ -10,12 +10,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
-use gatehouse_domain::store::{AuditRow, EnqueueOutcome, NewJob, SubjectKeyRow, Transaction};
+use gatehouse_domain::store::{
+    AuditRow, EnqueueOutcome, NewJob, OneTimeTokenRow, PasswordRow, SessionRow, SessionWrites,
+    SubjectKeyRow, TokenWrites, Transaction, UserRow, UserWrites,
+};
 use sqlx::{Sqlite, SqliteConnection};
+use uuid::Uuid;
 
 use crate::error::store_error;
 use crate::pools::Pools;
-use crate::{audit, keys, queue};
+use crate::{audit, keys, queue, sessions, tokens, users};
 
 /// One use case's atomic change. Dropping it uncommitted rolls it back.
 pub(crate) struct SqliteTransaction {
@@ -85,5 +89,91 @@ impl Transaction for SqliteTransaction {
         row: &SubjectKeyRow,
     ) -> Result<SubjectKeyRow, StoreError> {
         keys::subject_key_or_insert(self.connection().await?, row).await
+    }
+}
+
+#[async_trait]
+impl UserWrites for SqliteTransaction {
+    async fn insert_user(&mut self, row: &UserRow) -> Result<(), StoreError> {
+        users::insert_user(self.connection().await?, row).await
+    }
+
+    async fn update_user(&mut self, row: &UserRow) -> Result<bool, StoreError> {
+        users::update_user(self.connection().await?, row).await
+    }
+
+    async fn lock_user(&mut self, id: Uuid) -> Result<Option<UserRow>, StoreError> {
+        users::lock_user(self.connection().await?, id).await
+    }
+
+    async fn set_password(&mut self, row: &PasswordRow) -> Result<(), StoreError> {
+        users::set_password(self.connection().await?, row).await
+    }
+}
+
+#[async_trait]
+impl SessionWrites for SqliteTransaction {
+    async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
+        sessions::insert_session(self.connection().await?, row).await
+    }
+
+    async fn revoke_session(
+        &mut self,
+        user_id: Uuid,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        sessions::revoke_session(self.connection().await?, user_id, session_id, now).await
+    }
+
+    async fn revoke_sessions(
+        &mut self,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        sessions::revoke_sessions(self.connection().await?, user_id, keep, now).await
+    }
+}
+
+#[async_trait]
+impl TokenWrites for SqliteTransaction {
+    async fn insert_one_time_token(&mut self, row: &OneTimeTokenRow) -> Result<(), StoreError> {
+        tokens::insert_token(self.connection().await?, row).await
+    }
+
+    async fn consume_one_time_token(
+        &mut self,
+        token_hash: &[u8],
+        purpose: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeTokenRow>, StoreError> {
+        tokens::consume_token(self.connection().await?, token_hash, purpose, now).await
+    }
+
+    async fn spend_code_attempt(
+        &mut self,
+        user_id: Uuid,
+        purpose: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeTokenRow>, StoreError> {
+        tokens::spend_code_attempt(self.connection().await?, user_id, purpose, now).await
+    }
+
+    async fn consume_one_time_token_by_id(
+        &mut self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        tokens::consume_token_by_id(self.connection().await?, id, now).await
+    }
+
+    async fn revoke_one_time_tokens(
+        &mut self,
+        user_id: Uuid,
+        purpose: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        tokens::revoke_tokens(self.connection().await?, user_id, purpose, now).await
     }
 }

@@ -1,10 +1,26 @@
-//! The HTTP surfaces (axum). Today: health, readiness and metrics, behind the layers every
-//! response gets (request id, tracing, security headers, body limit, timeout, compression).
+//! The HTTP surfaces (axum): health, readiness and metrics; the hosted account pages
+//! (`account`) and their JSON twin under `/account-api` (`api`), both authenticated by the
+//! session cookie and guarded by CSRF tokens; all behind the layers every response gets
+//! (request id, tracing, security headers, body limit, timeout, compression).
 
+pub mod account;
+mod api;
+mod assets;
+pub mod caller;
+pub mod client_ip;
+pub mod cookies;
+pub mod csrf;
 mod error;
 mod health;
+pub mod i18n;
+pub mod input;
 mod layers;
 mod metrics;
+pub mod redirect;
+mod site;
+pub mod surface;
+pub mod text;
+pub mod user_agent;
 
 use std::{
     sync::{
@@ -15,10 +31,11 @@ use std::{
 };
 
 use axum::{Router, routing::get};
-use gatehouse_domain::store::Store;
+use gatehouse_domain::{accounts::Accounts, store::Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-pub use error::Problem;
+pub use error::{FieldProblem, Problem};
+pub use site::{DEFAULT_ACCENT, Logo, SiteSettings};
 
 /// What handlers share.
 #[derive(Debug, Clone)]
@@ -29,9 +46,30 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// False once shutdown began, so `/readyz` turns load balancers away while requests drain.
     pub accepting: Arc<AtomicBool>,
+    /// The account use cases' dependencies.
+    pub accounts: Accounts,
+    /// Branding and network facts for the hosted pages.
+    pub site: SiteSettings,
 }
 
 impl AppState {
+    /// The state for serving: `store` should be the store `accounts` uses; the node starts out
+    /// accepting requests.
+    pub fn new(
+        store: Arc<dyn Store>,
+        metrics: PrometheusHandle,
+        accounts: Accounts,
+        site: SiteSettings,
+    ) -> Self {
+        Self {
+            store,
+            metrics,
+            accepting: Arc::new(AtomicBool::new(true)),
+            accounts,
+            site,
+        }
+    }
+
     /// Marks the node as draining: `/readyz` answers 503 from now on.
     pub fn stop_accepting(&self) {
         self.accepting.store(false, Ordering::SeqCst);
@@ -49,12 +87,16 @@ pub struct HttpLimits {
     pub hsts: bool,
 }
 
-/// The whole application.
+/// The whole application. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
+/// so client addresses are known.
 pub fn router(state: AppState, limits: HttpLimits) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
+        .merge(assets::routes())
+        .merge(account::routes(&state))
+        .merge(api::routes(&state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(error::not_found)
         .with_state(state);

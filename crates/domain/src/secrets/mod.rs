@@ -22,8 +22,12 @@ pub mod purpose {
     pub const SUBJECT_KEK: &str = "subject-kek";
     /// Seals personal data in audit records that belong to nobody in particular.
     pub const AUDIT_ANONYMOUS: &str = "audit-anonymous";
+    /// Seals outgoing mail in the job queue (it carries one-time links and codes).
+    pub const MAIL: &str = "mail";
+    /// The HMAC key for short codes and CSRF tokens.
+    pub const TOKENS: &str = "tokens";
     /// Every purpose Gatehouse uses, created at start-up.
-    pub const ALL: &[&str] = &[AUDIT_CHAIN, SUBJECT_KEK, AUDIT_ANONYMOUS];
+    pub const ALL: &[&str] = &[AUDIT_CHAIN, SUBJECT_KEK, AUDIT_ANONYMOUS, MAIL, TOKENS];
 }
 
 /// Fills `buffer` from the operating system's CSPRNG.

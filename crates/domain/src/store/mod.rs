@@ -8,6 +8,10 @@
 mod audit;
 mod jobs;
 mod keys;
+mod sessions;
+mod throttle;
+mod tokens;
+mod users;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -16,6 +20,10 @@ use uuid::Uuid;
 pub use audit::{AuditFilter, AuditPage, AuditRow, AuditStore, ChainHead, ChainTransaction};
 pub use jobs::{EnqueueOutcome, Job, JobCount, JobFilter, JobState, JobStore, NewJob};
 pub use keys::{DataKeyRow, KeyStore, SubjectKeyRow};
+pub use sessions::{SessionRow, SessionStore, SessionWrites};
+pub use throttle::{ThrottleDecision, ThrottlePolicy, ThrottleStore};
+pub use tokens::{OneTimeTokenRow, TokenWrites};
+pub use users::{PasswordRow, UserRow, UserStore, UserWrites};
 
 use crate::StoreError;
 
@@ -63,11 +71,21 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Wrapped key material.
     fn keys(&self) -> &dyn KeyStore;
+
+    /// Users and passwords.
+    fn users(&self) -> &dyn UserStore;
+
+    /// Browser sessions.
+    fn sessions(&self) -> &dyn SessionStore;
+
+    /// Attempt throttling.
+    fn throttle(&self) -> &dyn ThrottleStore;
 }
 
-/// One use case's atomic change.
+/// One use case's atomic change. The area traits (`UserWrites`, `SessionWrites`,
+/// `TokenWrites`) hold the writes of each area.
 #[async_trait]
-pub trait Transaction: Send {
+pub trait Transaction: UserWrites + SessionWrites + TokenWrites + Send {
     /// Makes every change of this transaction durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 

@@ -6,6 +6,7 @@ pub mod healthcheck;
 pub mod keys;
 pub mod migrate;
 pub mod serve;
+pub mod user;
 
 use std::{path::PathBuf, sync::Arc};
 

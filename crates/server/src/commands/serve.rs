@@ -48,11 +48,7 @@ pub async fn run(context: Context) -> Result<(), Failure> {
     keyring
         .prepare(gatehouse_domain::secrets::purpose::ALL)
         .await?;
-    let services = Services {
-        store: database.store(),
-        keyring,
-        clock,
-    };
+    let services = Services::new(config, database.store(), keyring, clock, &context.data_dir)?;
     record_start(
         &*services.store,
         &services.keyring,
@@ -61,6 +57,7 @@ pub async fn run(context: Context) -> Result<(), Failure> {
         &hostname(),
     )
     .await?;
+    crate::accounts::offer_setup(&services.accounts, &context.data_dir).await?;
     let listener = TcpListener::bind(config.http.listen)
         .await
         .map_err(|e| Failure::failed(format!("cannot listen on {}: {e}", config.http.listen)))?;

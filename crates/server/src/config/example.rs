@@ -13,6 +13,10 @@ const HEADER: &str = "\
 #   database.url = \"postgres://user@host/db\"   # or DATABASE_URL; unset = SQLite in DATA_DIR
 #   secrets.master_key = \"…\"                   # `gatehouse keys generate-master`; required with PostgreSQL
 #   secrets.previous_master_keys = [\"…\"]       # during `keys rotate-master`
+#   branding.logo_path = \"/etc/gatehouse/logo.svg\"
+#   email.smtp.host = \"smtp.example.com\"       # unset = messages are written to DATA_DIR/mail/*.eml
+#   email.smtp.username = \"…\"
+#   email.smtp.password = \"…\"
 ";
 
 /// The example file's text.

@@ -277,6 +277,22 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             "concurrency must be at least 1",
         ));
     }
+    validate_accounts(config)?;
+    if let Some(proxy) = config
+        .http
+        .trusted_proxies
+        .iter()
+        .find(|proxy| proxy.parse::<std::net::IpAddr>().is_err())
+    {
+        return Err(error(
+            "http.trusted_proxies",
+            format!("{proxy:?} is not an IP address"),
+        ));
+    }
+    config
+        .email
+        .validate()
+        .map_err(|(key, message)| error(key, message))?;
     if tracing_subscriber::EnvFilter::try_new(&config.log.level).is_err() {
         return Err(error(
             "log.level",
@@ -302,4 +318,73 @@ impl Config {
         validate(&config)?;
         Ok(config)
     }
+}
+
+fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
+    let colour = &config.branding.accent_colour;
+    if !(colour.len() == 7
+        && colour.starts_with('#')
+        && colour[1..].chars().all(|c| c.is_ascii_hexdigit()))
+    {
+        return Err(error(
+            "branding.accent_colour",
+            format!("must look like #2f5d8a, got {colour:?}"),
+        ));
+    }
+    let passwords = &config.passwords;
+    if argon2_rejects(
+        passwords.memory_kib,
+        passwords.iterations,
+        passwords.parallelism,
+    ) {
+        return Err(error(
+            "passwords.memory_kib",
+            "argon2id needs memory_kib ≥ 8 × parallelism, iterations ≥ 1 and parallelism ≥ 1",
+        ));
+    }
+    for (key, value, minimum) in [
+        (
+            "accounts.sign_in_free_attempts",
+            i64::from(config.accounts.sign_in_free_attempts),
+            1,
+        ),
+        (
+            "accounts.sign_in_base_delay_secs",
+            config.accounts.sign_in_base_delay_secs,
+            1,
+        ),
+        (
+            "accounts.sign_in_max_delay_secs",
+            config.accounts.sign_in_max_delay_secs,
+            config.accounts.sign_in_base_delay_secs,
+        ),
+        (
+            "sessions.idle_timeout_minutes",
+            config.sessions.idle_timeout_minutes,
+            1,
+        ),
+        (
+            "sessions.absolute_timeout_hours",
+            config.sessions.absolute_timeout_hours,
+            1,
+        ),
+    ] {
+        if value < minimum {
+            return Err(error(
+                key,
+                format!("must be at least {minimum}, got {value}"),
+            ));
+        }
+    }
+    if config.accounts.sign_in_max_delay_secs > 3_600 {
+        return Err(error(
+            "accounts.sign_in_max_delay_secs",
+            "at most 3600: a lock must not hold a victim out for long",
+        ));
+    }
+    Ok(())
+}
+
+fn argon2_rejects(memory_kib: u32, iterations: u32, parallelism: u32) -> bool {
+    parallelism == 0 || iterations == 0 || memory_kib < 8 * parallelism
 }

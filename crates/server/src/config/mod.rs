@@ -30,6 +30,113 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// The audit log.
     pub audit: AuditConfig,
+    /// Accounts: sign-up, verification, throttling.
+    pub accounts: AccountsConfig,
+    /// Password hashing.
+    pub passwords: PasswordsConfig,
+    /// Browser sessions.
+    pub sessions: SessionsConfig,
+    /// How hosted pages look.
+    pub branding: BrandingConfig,
+    /// Outgoing mail.
+    pub email: gatehouse_mail::MailSettings,
+}
+
+/// `accounts.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// Whether people may create their own accounts.
+    pub sign_up_enabled: bool,
+    /// Whether an unverified address may sign in.
+    pub require_verified_email: bool,
+    /// Failed sign-ins per account before each further attempt has to wait.
+    pub sign_in_free_attempts: i32,
+    /// The first wait, in seconds; it doubles with each further failure.
+    pub sign_in_base_delay_secs: i64,
+    /// The longest wait, in seconds (a lock can never hold a victim out longer).
+    pub sign_in_max_delay_secs: i64,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            sign_up_enabled: true,
+            require_verified_email: true,
+            sign_in_free_attempts: 5,
+            sign_in_base_delay_secs: 30,
+            sign_in_max_delay_secs: 900,
+        }
+    }
+}
+
+/// `passwords.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordsConfig {
+    /// argon2id memory in KiB (OWASP: 19456).
+    pub memory_kib: u32,
+    /// argon2id passes (OWASP: 2).
+    pub iterations: u32,
+    /// argon2id lanes (OWASP: 1).
+    pub parallelism: u32,
+    /// Hashes run at once; 0 = one per CPU core.
+    pub concurrency: usize,
+    /// How long a sign-in waits for a free hashing slot before 503, in milliseconds.
+    pub queue_timeout_ms: u64,
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            concurrency: 0,
+            queue_timeout_ms: 2_000,
+        }
+    }
+}
+
+/// `sessions.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    /// A session ends after this many minutes unused.
+    pub idle_timeout_minutes: i64,
+    /// A session ends this many hours after sign-in.
+    pub absolute_timeout_hours: i64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 8 * 60,
+            absolute_timeout_hours: 14 * 24,
+        }
+    }
+}
+
+/// `branding.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrandingConfig {
+    /// The product name on pages and in mail.
+    pub product_name: String,
+    /// The accent colour, `#rrggbb`.
+    pub accent_colour: String,
+    /// A logo file (PNG, SVG, JPEG or WebP) served by Gatehouse itself.
+    pub logo_path: Option<String>,
+}
+
+impl Default for BrandingConfig {
+    fn default() -> Self {
+        Self {
+            product_name: "Gatehouse".to_owned(),
+            accent_colour: "#2f5d8a".to_owned(),
+            logo_path: None,
+        }
+    }
 }
 
 /// `http.*`
@@ -155,7 +262,11 @@ impl Default for JobsConfig {
     fn default() -> Self {
         Self {
             enabled: true,
-            queues: BTreeMap::from([("default".to_owned(), 4), ("maintenance".to_owned(), 1)]),
+            queues: BTreeMap::from([
+                ("default".to_owned(), 4),
+                ("mail".to_owned(), 2),
+                ("maintenance".to_owned(), 1),
+            ]),
             lease_secs: 60,
             poll_interval_ms: 1_000,
             completed_retention_hours: 24,

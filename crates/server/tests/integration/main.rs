@@ -9,6 +9,7 @@
     reason = "test code: a failed step is a failed test"
 )]
 
+mod accounts;
 mod cli;
 mod http;
 mod jobs;

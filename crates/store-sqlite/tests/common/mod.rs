@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, Store, Transaction,
+    AuditStore, Backend, JobStore, KeyStore, PoolStats, SessionStore, Store, ThrottleStore,
+    Transaction, UserStore,
 };
 use gatehouse_store_sqlite::SqliteStore;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -93,5 +94,17 @@ impl Store for TestStore {
 
     fn keys(&self) -> &dyn KeyStore {
         self.store.keys()
+    }
+
+    fn users(&self) -> &dyn UserStore {
+        self.store.users()
+    }
+
+    fn sessions(&self) -> &dyn SessionStore {
+        self.store.sessions()
+    }
+
+    fn throttle(&self) -> &dyn ThrottleStore {
+        self.store.throttle()
     }
 }

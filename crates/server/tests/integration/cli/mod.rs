@@ -5,6 +5,7 @@ mod config;
 mod database;
 mod keys;
 mod serve;
+mod user;
 
 use crate::support::{Gatehouse, postgres_base_url, use_postgres};
 use gatehouse_domain::secrets::MasterKey;

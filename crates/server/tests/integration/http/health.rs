@@ -4,6 +4,22 @@ use std::{net::SocketAddr, time::Duration};
 
 use crate::support::{TestApp, TestDatabase, postgres_base_url, proxy::Proxy, use_postgres};
 
+/// The host and port of `url` (a PostgreSQL URL with an explicit port).
+fn server_address(url: &str) -> SocketAddr {
+    let (_, rest) = url.split_once("://").unwrap();
+    let authority = rest.split('/').next().unwrap();
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let (host, port) = host_port.rsplit_once(':').unwrap_or((host_port, "5432"));
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    format!("{host}:{port}").parse().unwrap()
+}
+
 /// `url` with its host and port replaced by 127.0.0.1:`port`.
 fn with_port(url: &str, port: u16) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
@@ -37,7 +53,7 @@ async fn readyz_fails_while_the_database_is_gone_and_recovers_by_itself() {
     let url = gatehouse_store_postgres::testing::fresh_database(&postgres_base_url().unwrap())
         .await
         .unwrap();
-    let target: SocketAddr = "127.0.0.1:5432".parse().unwrap();
+    let target = server_address(&url);
     let proxy = Proxy::start(target).await;
     let database = TestDatabase::postgres(&with_port(&url, proxy.port)).await;
     let app = TestApp::spawn_on(database, |_| {}).await;

@@ -2,5 +2,6 @@
 //! graceful shutdown.
 
 mod crash;
+mod mail;
 mod runner;
 mod support;

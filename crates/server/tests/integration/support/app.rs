@@ -11,6 +11,7 @@ use gatehouse_domain::{
     Clock, ManualClock,
     secrets::{Keyring, MasterKey, MasterKeys},
 };
+use gatehouse_mail::testing::SmtpCapture;
 use tokio::net::TcpListener;
 
 use super::TestDatabase;
@@ -21,6 +22,12 @@ pub struct TestApp {
     pub base_url: String,
     /// A client without redirects.
     pub client: reqwest::Client,
+    /// The SMTP listener the app's mail goes to.
+    pub mail: SmtpCapture,
+    /// The app's store, keyring, clock, mailer and account deps.
+    pub services: Services,
+    /// The app's clock; tests move it.
+    pub clock: ManualClock,
     running: Option<RunningServer>,
     /// Kept alive for the test's duration.
     _database: TestDatabase,
@@ -40,9 +47,14 @@ impl TestApp {
 
     /// Starts an app on `database`.
     pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> Self {
+        let mail = SmtpCapture::start().await.unwrap();
         let mut config = Config::default();
-        config.jobs.enabled = false;
+        config.jobs.poll_interval_ms = 20;
         config.database.url = database.url.clone().map(Secret::new);
+        config.email = mail.settings();
+        // Tests use cheap hashing parameters; the benchmark measures the real ones.
+        config.passwords.memory_kib = 64;
+        config.passwords.iterations = 1;
         configure(&mut config);
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -53,13 +65,11 @@ impl TestApp {
             .prepare(gatehouse_domain::secrets::purpose::ALL)
             .await
             .unwrap();
-        let services = Services {
-            store: store.clone(),
-            keyring: keyring.clone(),
-            clock: shared_clock,
-        };
+        let services =
+            Services::new(&config, store, keyring, shared_clock, database.dir.path()).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = app::start(&config, &services, listener).unwrap();
+        let clock_handle = clock;
         let base_url = format!("http://{}", running.address);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -68,6 +78,9 @@ impl TestApp {
         Self {
             base_url,
             client,
+            mail,
+            services,
+            clock: clock_handle,
             running: Some(running),
             _database: database,
         }

@@ -61,6 +61,25 @@ impl Gatehouse {
         Run(output)
     }
 
+    /// Runs to completion with `input` on standard input.
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        Run(child.wait_with_output().unwrap())
+    }
+
     /// Starts `serve` on a free port and waits until `/readyz` answers 200.
     pub async fn serve(&self) -> Server {
         let port = free_port();

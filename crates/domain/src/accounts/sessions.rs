@@ -1,0 +1,156 @@
+//! Server-side sessions: a 256-bit random cookie value, stored as a digest, with idle and
+//! absolute timeouts; listed to the user and revocable one by one or all but the current one.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{AccountError, Accounts, RequestContext, User, UserStatus, digest, new_link_token};
+use crate::{
+    audit::{Actor, Outcome, record},
+    store::{SessionRow, Transaction, new_id},
+};
+
+/// The signed-in user of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    /// The session.
+    pub session: SessionRow,
+    /// Its user.
+    pub user: User,
+}
+
+/// Creates a session in `transaction`; returns the cookie value and the row.
+pub(super) async fn start_session(
+    transaction: &mut dyn Transaction,
+    accounts: &Accounts,
+    context: &RequestContext,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(String, SessionRow), AccountError> {
+    let (token, token_hash) = new_link_token()?;
+    let row = SessionRow {
+        id: new_id(),
+        token_hash,
+        user_id: user,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + accounts.settings.sessions.absolute,
+        revoked_at: None,
+        user_agent: context
+            .user_agent
+            .as_deref()
+            .map(|agent| agent.chars().take(512).collect()),
+        ip: context.ip.clone(),
+        amr: r#"["pwd"]"#.to_owned(),
+    };
+    transaction.insert_session(&row).await?;
+    Ok((token, row))
+}
+
+/// The live session a cookie value names, if its user may still use it; marks it used.
+pub async fn authenticate(
+    accounts: &Accounts,
+    token: &str,
+) -> Result<Option<CurrentSession>, AccountError> {
+    let now = accounts.clock.now();
+    let idle_cutoff = now - accounts.settings.sessions.idle;
+    let Some(session) = accounts
+        .store
+        .sessions()
+        .touch(&digest(token), now, idle_cutoff)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(row) = accounts.store.users().by_id(session.user_id).await? else {
+        return Ok(None);
+    };
+    let user = User::from_row(row)?;
+    Ok((user.status == UserStatus::Active).then_some(CurrentSession { session, user }))
+}
+
+/// Ends the current session.
+pub async fn sign_out(
+    accounts: &Accounts,
+    context: &RequestContext,
+    current: &CurrentSession,
+) -> Result<(), AccountError> {
+    let now = accounts.clock.now();
+    let mut transaction = accounts.store.begin().await?;
+    transaction
+        .revoke_session(current.user.id(), current.session.id, now)
+        .await?;
+    let event = context.event(
+        Actor::User(current.user.id()),
+        "user.signed_out",
+        Outcome::Success,
+        Some(current.user.id()),
+        None,
+    );
+    record(&mut *transaction, &accounts.keyring, now, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// The user's live sessions, newest first.
+pub async fn list_sessions(
+    accounts: &Accounts,
+    current: &CurrentSession,
+) -> Result<Vec<SessionRow>, AccountError> {
+    Ok(accounts
+        .store
+        .sessions()
+        .list_for_user(current.user.id(), accounts.clock.now())
+        .await?)
+}
+
+/// Ends one of the user's sessions. False when there was no such live session.
+pub async fn revoke_session(
+    accounts: &Accounts,
+    context: &RequestContext,
+    current: &CurrentSession,
+    session_id: Uuid,
+) -> Result<bool, AccountError> {
+    let now = accounts.clock.now();
+    let mut transaction = accounts.store.begin().await?;
+    let revoked = transaction
+        .revoke_session(current.user.id(), session_id, now)
+        .await?;
+    if revoked {
+        let mut event = context.event(
+            Actor::User(current.user.id()),
+            "user.session_revoked",
+            Outcome::Success,
+            Some(current.user.id()),
+            None,
+        );
+        event.details = Some(serde_json::json!({ "session": session_id }));
+        record(&mut *transaction, &accounts.keyring, now, event).await?;
+    }
+    transaction.commit().await?;
+    Ok(revoked)
+}
+
+/// Ends every session of the user but the current one. Returns how many.
+pub async fn revoke_other_sessions(
+    accounts: &Accounts,
+    context: &RequestContext,
+    current: &CurrentSession,
+) -> Result<u64, AccountError> {
+    let now = accounts.clock.now();
+    let mut transaction = accounts.store.begin().await?;
+    let revoked = transaction
+        .revoke_sessions(current.user.id(), Some(current.session.id), now)
+        .await?;
+    let mut event = context.event(
+        Actor::User(current.user.id()),
+        "user.other_sessions_revoked",
+        Outcome::Success,
+        Some(current.user.id()),
+        None,
+    );
+    event.details = Some(serde_json::json!({ "count": revoked }));
+    record(&mut *transaction, &accounts.keyring, now, event).await?;
+    transaction.commit().await?;
+    Ok(revoked)
+}
