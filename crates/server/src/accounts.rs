@@ -26,6 +26,7 @@ pub fn settings(config: &Config) -> AccountSettings {
     settings.account_throttle.free_attempts = accounts.sign_in_free_attempts;
     settings.account_throttle.base_delay = Span::seconds(accounts.sign_in_base_delay_secs);
     settings.account_throttle.max_delay = Span::seconds(accounts.sign_in_max_delay_secs);
+    settings.ip_throttle.free_attempts = accounts.ip_free_attempts;
     settings.sessions = SessionPolicy {
         idle: Span::minutes(config.sessions.idle_timeout_minutes),
         absolute: Span::hours(config.sessions.absolute_timeout_hours),

@@ -62,7 +62,7 @@ impl AccountSettings {
                 forget_after: Duration::hours(24),
             },
             ip_throttle: ThrottlePolicy {
-                free_attempts: 100,
+                free_attempts: 1_000,
                 base_delay: Duration::seconds(1),
                 max_delay: Duration::minutes(1),
                 forget_after: Duration::hours(1),

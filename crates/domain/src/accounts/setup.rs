@@ -5,8 +5,8 @@ use chrono::Duration;
 use uuid::Uuid;
 
 use super::{
-    AccountError, Accounts, Password, RequestContext, digest, new_link_token,
-    sign_up::{new_user_row, optional_text, parse_email},
+    AccountError, Accounts, RequestContext, digest, new_link_token,
+    sign_up::{NewCredentials, new_credentials, new_user_row},
     verification::token_row,
 };
 use crate::{
@@ -87,20 +87,17 @@ async fn create(
     verified: bool,
     admin: bool,
 ) -> Result<Uuid, AccountError> {
-    let email = parse_email(&account.email)?;
-    let display_name = optional_text("display_name", account.display_name)?;
-    let password = Password::new(&account.password);
-    let local = email.as_str().split('@').next().unwrap_or_default();
-    let words: Vec<&str> = [email.as_str(), local]
-        .into_iter()
-        .chain(display_name.as_deref())
-        .collect();
-    accounts
-        .settings
-        .password_policy
-        .check(&password, false, &words)
-        .map_err(AccountError::Password)?;
-    let hash = accounts.hasher.hash(&password).await?;
+    let NewCredentials {
+        email,
+        display_name,
+        hash,
+    } = new_credentials(
+        accounts,
+        &account.email,
+        account.display_name,
+        &account.password,
+    )
+    .await?;
     let now = accounts.clock.now();
     let mut row = new_user_row(&email, display_name, None, now);
     row.is_admin = admin;

@@ -99,6 +99,42 @@ pub(super) fn new_user_row(
     }
 }
 
+/// A new account's checked address and name and its password hash.
+pub(super) struct NewCredentials {
+    pub(super) email: EmailAddress,
+    pub(super) display_name: Option<String>,
+    pub(super) hash: String,
+}
+
+/// Parses the address and name, checks the password against the policy (and the user's own
+/// words), and hashes it.
+pub(super) async fn new_credentials(
+    accounts: &Accounts,
+    email: &str,
+    display_name: Option<String>,
+    password: &str,
+) -> Result<NewCredentials, AccountError> {
+    let email = parse_email(email)?;
+    let display_name = optional_text("display_name", display_name)?;
+    let password = Password::new(password);
+    let local = email.as_str().split('@').next().unwrap_or_default();
+    let words: Vec<&str> = [email.as_str(), local]
+        .into_iter()
+        .chain(display_name.as_deref())
+        .collect();
+    accounts
+        .settings
+        .password_policy
+        .check(&password, false, &words)
+        .map_err(AccountError::Password)?;
+    let hash = accounts.hasher.hash(&password).await?;
+    Ok(NewCredentials {
+        email,
+        display_name,
+        hash,
+    })
+}
+
 /// Creates an unverified account and mails a verification link and code; or, when the address
 /// is taken, mails its owner instead. Both answer `Ok(())`.
 pub async fn sign_up(
@@ -110,21 +146,13 @@ pub async fn sign_up(
         return Err(AccountError::SignUpDisabled);
     }
     take_ip_attempt(accounts, "sign-up", context).await?;
-    let email = parse_email(&input.email)?;
-    let display_name = optional_text("display_name", input.display_name)?;
-    let password = Password::new(&input.password);
-    let local = email.as_str().split('@').next().unwrap_or_default();
-    let words: Vec<&str> = [email.as_str(), local]
-        .into_iter()
-        .chain(display_name.as_deref())
-        .collect();
-    accounts
-        .settings
-        .password_policy
-        .check(&password, false, &words)
-        .map_err(AccountError::Password)?;
-    // Hash in both branches so the answer takes as long whether or not the address is taken.
-    let hash = accounts.hasher.hash(&password).await?;
+    // Hashed in both branches below, so the answer takes as long whether or not the address is
+    // taken.
+    let NewCredentials {
+        email,
+        display_name,
+        hash,
+    } = new_credentials(accounts, &input.email, input.display_name, &input.password).await?;
     let now = accounts.clock.now();
     if let Some(owner) = accounts.store.users().by_email(email.normalized()).await? {
         return notify_owner(accounts, context, &owner, now).await;

@@ -349,6 +349,11 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
             1,
         ),
         (
+            "accounts.ip_free_attempts",
+            i64::from(config.accounts.ip_free_attempts),
+            1,
+        ),
+        (
             "accounts.sign_in_base_delay_secs",
             config.accounts.sign_in_base_delay_secs,
             1,

@@ -56,6 +56,9 @@ pub struct AccountsConfig {
     pub sign_in_base_delay_secs: i64,
     /// The longest wait, in seconds (a lock can never hold a victim out longer).
     pub sign_in_max_delay_secs: i64,
+    /// Attempts per client IP and hour (sign-in, sign-up, reset, resend; every attempt counts)
+    /// before each further one has to wait.
+    pub ip_free_attempts: i32,
 }
 
 impl Default for AccountsConfig {
@@ -66,6 +69,7 @@ impl Default for AccountsConfig {
             sign_in_free_attempts: 5,
             sign_in_base_delay_secs: 30,
             sign_in_max_delay_secs: 900,
+            ip_free_attempts: 1_000,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP behaviour, mirroring `crates/web/src`.
 
+mod account;
 mod health;
 mod layers;
 mod metrics;
