@@ -142,11 +142,58 @@ pub fn decode_form<T: DeserializeOwned>(
             "send a form",
         ));
     }
+    // `form_urlencoded::parse` replaces bytes that are not UTF-8; refuse them instead, so a
+    // mangled value can never become a password or an address.
+    if !is_strict_utf8_form(bytes) {
+        return Err(InputError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_encoding",
+            "the form is not valid UTF-8",
+        ));
+    }
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let field = field_of(error.path(), &error.inner().to_string());
         data_error(field, error.into_inner().to_string())
     })
+}
+
+/// True when every name and value of the form body percent-decodes to valid UTF-8.
+fn is_strict_utf8_form(bytes: &[u8]) -> bool {
+    bytes
+        .split(|byte| matches!(byte, b'&' | b'='))
+        .all(|part| std::str::from_utf8(&percent_decode(part)).is_ok())
+}
+
+/// Decodes `+` and `%XX` as browsers encode forms; other bytes (and a stray `%`) stay as they are.
+fn percent_decode(part: &[u8]) -> Vec<u8> {
+    let hex = |byte: u8| {
+        (byte as char)
+            .to_digit(16)
+            .and_then(|digit| u8::try_from(digit).ok())
+    };
+    let mut decoded = Vec::with_capacity(part.len());
+    let mut index = 0;
+    while index < part.len() {
+        let escaped = (part[index] == b'%')
+            .then(|| Some((hex(*part.get(index + 1)?)?, hex(*part.get(index + 2)?)?)))
+            .flatten();
+        match (part[index], escaped) {
+            (_, Some((high, low))) => {
+                decoded.push(high * 16 + low);
+                index += 3;
+            }
+            (b'+', None) => {
+                decoded.push(b' ');
+                index += 1;
+            }
+            (byte, None) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    decoded
 }
 
 async fn body(request: Request) -> Result<(HeaderMap, Bytes), InputError> {
@@ -275,7 +322,19 @@ mod tests {
             (long.code, long.field.as_deref()),
             ("too_long", Some("email"))
         );
-        let invalid_utf8: Body = decode_form(&form, b"email=%ff%fe").unwrap();
-        assert_eq!(invalid_utf8.email.chars().count(), 2);
+        for body in [
+            &b"email=%ff%fe"[..],
+            b"email=a\xffb",
+            b"em%C3%28ail=x",
+            b"email=%C3%28",
+        ] {
+            let refused = decode_form::<Body>(&form, body).unwrap_err();
+            assert_eq!(
+                (refused.status, refused.code),
+                (StatusCode::BAD_REQUEST, "invalid_encoding")
+            );
+        }
+        let unicode: Body = decode_form(&form, b"email=%C3%BC%40b.cd").unwrap();
+        assert_eq!(unicode.email.as_str(), "ü@b.cd");
     }
 }

@@ -25,14 +25,6 @@ pub struct SignedIn {
     pub user: User,
 }
 
-fn account_key(typed: &str) -> String {
-    let normalized = super::EmailAddress::parse(typed).map_or_else(
-        |_| typed.trim().to_lowercase(),
-        |email| email.normalized().to_owned(),
-    );
-    format!("sign-in:account:{normalized}")
-}
-
 async fn record_failure(
     accounts: &Accounts,
     context: &RequestContext,
@@ -88,17 +80,14 @@ pub async fn sign_in(
         record_failure(accounts, context, None, email, "throttled_ip", now).await?;
         return Err(error);
     }
-    let key = account_key(email);
-    let user = match super::EmailAddress::parse(email) {
-        Ok(address) => {
-            accounts
-                .store
-                .users()
-                .by_email(address.normalized())
-                .await?
-        }
-        Err(_) => None,
-    };
+    // A malformed address says nothing about which accounts exist: refuse it on its field.
+    let address = super::sign_up::parse_email(email)?;
+    let key = format!("sign-in:account:{}", address.normalized());
+    let user = accounts
+        .store
+        .users()
+        .by_email(address.normalized())
+        .await?;
     let failures = match accounts
         .store
         .throttle()

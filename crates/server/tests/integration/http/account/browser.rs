@@ -73,7 +73,8 @@ impl Reply {
 
     /// `Retry-After` in seconds.
     pub fn retry_after(&self) -> Option<u64> {
-        self.header("retry-after").and_then(|value| value.parse().ok())
+        self.header("retry-after")
+            .and_then(|value| value.parse().ok())
     }
 }
 
@@ -330,7 +331,13 @@ pub async fn verified_user(app: &TestApp, email: &str) {
 
 /// How many users exist.
 pub async fn user_count(app: &TestApp) -> usize {
-    app.services.store.users().list(None, 1_000).await.unwrap().len()
+    app.services
+        .store
+        .users()
+        .list(None, 1_000)
+        .await
+        .unwrap()
+        .len()
 }
 
 /// Audit records with `action`, newest first.

@@ -6,9 +6,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::browser::{
-    Browser, NEW_PASSWORD, PASSWORD, Reply, SESSION, user_count, verified_user,
-};
+use super::browser::{Browser, NEW_PASSWORD, PASSWORD, Reply, SESSION, user_count, verified_user};
 use crate::support::TestApp;
 
 const ALICE: &str = "alice@example.com";
@@ -40,17 +38,29 @@ async fn nothing_changed(app: &TestApp, first: &mut Browser<'_>, second: &mut Br
     let mails = app.mail.wait_for(2, Duration::from_millis(500)).await;
     assert_eq!(mails.len(), 1, "only the sign-up mail was sent");
     assert!(first.is_signed_in().await, "the session was not ended");
-    assert!(second.is_signed_in().await, "the other session was not revoked");
+    assert!(
+        second.is_signed_in().await,
+        "the other session was not revoked"
+    );
     let me = first.get("/account-api/me").await.json();
     assert_eq!(me["email"], ALICE);
     assert_eq!(me["display_name"], Value::Null);
     let mut fresh = Browser::new(app);
     let old_password = fresh.sign_in(ALICE, PASSWORD).await;
-    assert_eq!(old_password.status, StatusCode::OK, "the password is unchanged");
+    assert_eq!(
+        old_password.status,
+        StatusCode::OK,
+        "the password is unchanged"
+    );
 }
 
 fn assert_refused(reply: &Reply, what: &str) {
-    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{what}: {}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::FORBIDDEN,
+        "{what}: {}",
+        reply.body
+    );
     assert!(
         reply.set_cookies(SESSION).is_empty(),
         "{what} touched the session cookie"
@@ -63,14 +73,23 @@ async fn page_forms_without_a_valid_csrf_token_are_refused_with_403_and_change_n
     let (mut first, mut second, other) = two_sessions(&app).await;
     let revoke = format!("/account/sessions/{other}/revoke");
     let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("/sign-up", vec![("email", "bob@example.com"), ("password", PASSWORD)]),
+        (
+            "/sign-up",
+            vec![("email", "bob@example.com"), ("password", PASSWORD)],
+        ),
         ("/sign-in", vec![("email", ALICE), ("password", PASSWORD)]),
         ("/sign-out", vec![]),
         ("/verify-email", vec![("token", "x")]),
-        ("/verify-email/code", vec![("email", ALICE), ("code", "123456")]),
+        (
+            "/verify-email/code",
+            vec![("email", ALICE), ("code", "123456")],
+        ),
         ("/verify-email/resend", vec![("resend_email", ALICE)]),
         ("/forgot-password", vec![("email", ALICE)]),
-        ("/reset-password", vec![("token", "x"), ("password", NEW_PASSWORD)]),
+        (
+            "/reset-password",
+            vec![("token", "x"), ("password", NEW_PASSWORD)],
+        ),
         ("/account", vec![("display_name", "Mallory was here")]),
         (
             "/account/password",
@@ -78,12 +97,22 @@ async fn page_forms_without_a_valid_csrf_token_are_refused_with_403_and_change_n
         ),
         (
             "/account/email",
-            vec![("email", "mallory@example.com"), ("current_password", PASSWORD)],
+            vec![
+                ("email", "mallory@example.com"),
+                ("current_password", PASSWORD),
+            ],
         ),
         ("/confirm-email", vec![("token", "x")]),
         ("/account/sessions/revoke-others", vec![]),
         (&revoke, vec![]),
-        ("/setup", vec![("token", "x"), ("email", "root@example.com"), ("password", PASSWORD)]),
+        (
+            "/setup",
+            vec![
+                ("token", "x"),
+                ("email", "root@example.com"),
+                ("password", PASSWORD),
+            ],
+        ),
     ];
     // A token the attacker can get: valid, but for the attacker's own CSRF cookie.
     let foreign = Browser::new(&app).csrf_token().await;
@@ -92,7 +121,10 @@ async fn page_forms_without_a_valid_csrf_token_are_refused_with_403_and_change_n
         let missing = first.post_form(path, fields).await;
         assert_refused(&missing, &format!("{path} without a token"));
         assert!(
-            missing.header("content-type").unwrap().starts_with("text/html"),
+            missing
+                .header("content-type")
+                .unwrap()
+                .starts_with("text/html"),
             "{path}: pages answer with a page"
         );
         for token in [foreign.as_str(), "", "not-a-token"] {
@@ -135,20 +167,36 @@ async fn json_endpoints_without_a_valid_csrf_header_are_refused_with_403_and_cha
             Some(json!({ "email": ALICE, "password": PASSWORD })),
         ),
         (Method::POST, "/account-api/sign-out", None),
-        (Method::POST, "/account-api/verify-email", Some(json!({ "token": "x" }))),
+        (
+            Method::POST,
+            "/account-api/verify-email",
+            Some(json!({ "token": "x" })),
+        ),
         (
             Method::POST,
             "/account-api/verify-email/code",
             Some(json!({ "email": ALICE, "code": "123456" })),
         ),
-        (Method::POST, "/account-api/resend-verification", Some(json!({ "email": ALICE }))),
-        (Method::POST, "/account-api/forgot-password", Some(json!({ "email": ALICE }))),
+        (
+            Method::POST,
+            "/account-api/resend-verification",
+            Some(json!({ "email": ALICE })),
+        ),
+        (
+            Method::POST,
+            "/account-api/forgot-password",
+            Some(json!({ "email": ALICE })),
+        ),
         (
             Method::POST,
             "/account-api/reset-password",
             Some(json!({ "token": "x", "password": NEW_PASSWORD })),
         ),
-        (Method::PATCH, "/account-api/me", Some(json!({ "display_name": "Mallory" }))),
+        (
+            Method::PATCH,
+            "/account-api/me",
+            Some(json!({ "display_name": "Mallory" })),
+        ),
         (
             Method::POST,
             "/account-api/me/password",
@@ -159,7 +207,11 @@ async fn json_endpoints_without_a_valid_csrf_header_are_refused_with_403_and_cha
             "/account-api/me/email",
             Some(json!({ "current_password": PASSWORD, "email": "mallory@example.com" })),
         ),
-        (Method::POST, "/account-api/confirm-email", Some(json!({ "token": "x" }))),
+        (
+            Method::POST,
+            "/account-api/confirm-email",
+            Some(json!({ "token": "x" })),
+        ),
         (Method::POST, "/account-api/sessions/revoke-others", None),
         (Method::DELETE, &revoke, None),
         (
@@ -181,13 +233,20 @@ async fn json_endpoints_without_a_valid_csrf_header_are_refused_with_403_and_cha
             }
             let reply = first.send(request).await;
             assert_refused(&reply, &format!("{method} {path} with token {token:?}"));
-            assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+            assert_eq!(
+                reply.header("content-type"),
+                Some("application/problem+json")
+            );
             assert_eq!(reply.json()["code"], "csrf_failed", "{path}");
         }
     }
     nothing_changed(&app, &mut first, &mut second).await;
     let patched = first
-        .api(Method::PATCH, "/me", Some(json!({ "display_name": "Alice" })))
+        .api(
+            Method::PATCH,
+            "/me",
+            Some(json!({ "display_name": "Alice" })),
+        )
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     app.stop().await;

@@ -80,8 +80,12 @@ async fn forgot_password_answers_the_same_for_every_address() {
     assert_same("JSON forgot", &known, KNOWN, &unknown, UNKNOWN);
     assert_same("JSON forgot", &unverified, UNVERIFIED, &unknown, UNKNOWN);
     let mut browser = Browser::new(&app);
-    let known = browser.submit("/forgot-password", &[("email", KNOWN)]).await;
-    let unknown = browser.submit("/forgot-password", &[("email", UNKNOWN)]).await;
+    let known = browser
+        .submit("/forgot-password", &[("email", KNOWN)])
+        .await;
+    let unknown = browser
+        .submit("/forgot-password", &[("email", UNKNOWN)])
+        .await;
     assert_eq!(known.status, StatusCode::OK);
     assert_same("page forgot", &known, KNOWN, &unknown, UNKNOWN);
     app.stop().await;
@@ -135,6 +139,12 @@ async fn sign_up_with_a_taken_address_answers_like_a_new_one() {
     let taken = page(UNVERIFIED).await;
     let new = page("second@example.com").await;
     assert_eq!(taken.status, StatusCode::OK, "{}", taken.body);
-    assert_same("page sign-up", &taken, UNVERIFIED, &new, "second@example.com");
+    assert_same(
+        "page sign-up",
+        &taken,
+        UNVERIFIED,
+        &new,
+        "second@example.com",
+    );
     app.stop().await;
 }

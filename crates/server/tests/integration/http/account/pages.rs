@@ -14,7 +14,10 @@ const EMAIL: &str = "paula@example.com";
 fn assert_clean_markup(what: &str, html: &str) {
     assert!(html.starts_with("<!DOCTYPE html>"), "{what} is not a page");
     for script in tags(html, "script") {
-        assert!(attribute(script, "src").is_some(), "{what}: inline {script}");
+        assert!(
+            attribute(script, "src").is_some(),
+            "{what}: inline {script}"
+        );
     }
     assert!(tags(html, "style").is_empty(), "{what}: a <style> element");
     assert!(!html.contains("style="), "{what}: a style attribute");
@@ -30,7 +33,12 @@ fn assert_clean_markup(what: &str, html: &str) {
             "{what}: an inline handler on{name}="
         );
     }
-    let fields = [tags(html, "input"), tags(html, "select"), tags(html, "textarea")].concat();
+    let fields = [
+        tags(html, "input"),
+        tags(html, "select"),
+        tags(html, "textarea"),
+    ]
+    .concat();
     for field in fields {
         let kind = attribute(field, "type").unwrap_or_else(|| "text".to_owned());
         if kind == "hidden" || kind == "submit" {
@@ -50,7 +58,10 @@ fn assert_clean_markup(what: &str, html: &str) {
 fn assert_page(what: &str, reply: &Reply, status: StatusCode) {
     assert_eq!(reply.status, status, "{what}: {}", reply.body);
     assert!(
-        reply.header("content-type").unwrap().starts_with("text/html"),
+        reply
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html"),
         "{what}"
     );
     assert_clean_markup(what, &reply.body);
@@ -61,7 +72,12 @@ async fn pages_with_personal_data_are_not_stored_and_carry_a_strict_csp() {
     let app = TestApp::spawn().await;
     verified_user(&app, EMAIL).await;
     let mut browser = Browser::new(&app).signed_in(EMAIL).await;
-    for path in ["/account", "/account/sessions", "/account/password", "/account/email"] {
+    for path in [
+        "/account",
+        "/account/sessions",
+        "/account/password",
+        "/account/email",
+    ] {
         let reply = browser.get(path).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
         if path == "/account" {
@@ -75,7 +91,10 @@ async fn pages_with_personal_data_are_not_stored_and_carry_a_strict_csp() {
             "base-uri 'none'",
             "frame-ancestors 'none'",
         ] {
-            assert!(csp.contains(directive), "{path}: CSP lacks {directive}: {csp}");
+            assert!(
+                csp.contains(directive),
+                "{path}: CSP lacks {directive}: {csp}"
+            );
         }
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
@@ -141,17 +160,32 @@ async fn form_errors_and_refusals_are_clean_pages_too() {
     let wrong = [("email", EMAIL), ("password", "wrong wrong wrong wrong")];
     let failed = browser.submit("/sign-in", &wrong).await;
     assert_page("failed sign-in", &failed, StatusCode::UNAUTHORIZED);
-    assert!(failed.body.contains("The email address or password is wrong."));
+    assert!(
+        failed
+            .body
+            .contains("The email address or password is wrong.")
+    );
     let short = [("email", "new@example.com"), ("password", "short")];
     let refused = browser.submit("/sign-up", &short).await;
     assert_page("short password", &refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.body.contains(r#"aria-describedby="password-hint password-error""#),
+        refused
+            .body
+            .contains(r#"aria-describedby="password-hint password-error""#),
         "the error is tied to its field"
     );
-    let bad = browser.submit("/verify-email/resend", &[("resend_email", "not-an-address")]).await;
+    let bad = browser
+        .submit(
+            "/verify-email/resend",
+            &[("resend_email", "not-an-address")],
+        )
+        .await;
     assert_page("bad address", &bad, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains(r##"href="#resend_email""##), "{}", bad.body);
+    assert!(
+        bad.body.contains(r##"href="#resend_email""##),
+        "{}",
+        bad.body
+    );
     let forged = browser.post_form("/sign-in", &wrong).await;
     assert_page("CSRF refusal", &forged, StatusCode::FORBIDDEN);
     app.stop().await;
@@ -170,7 +204,10 @@ async fn accept_language_de_serves_the_pages_and_problems_in_german() {
     assert!(!page.body.contains("Forgot"));
     let body = json!({ "email": EMAIL, "password": "wrong wrong wrong wrong" });
     let problem = browser.api(Method::POST, "/sign-in", Some(body)).await;
-    assert_eq!(problem.json()["detail"], "E-Mail-Adresse oder Passwort ist falsch.");
+    assert_eq!(
+        problem.json()["detail"],
+        "E-Mail-Adresse oder Passwort ist falsch."
+    );
     let mut english = Browser::new(&app);
     let page = english.get("/sign-in").await;
     assert!(page.body.contains(r#"<html lang="en">"#));

@@ -35,12 +35,21 @@ async fn reset_links_come_from_the_public_url_whatever_the_host_header_says() {
     let mut browser = spoofing(&app);
     let before = mail_count(&app);
     let body = json!({ "email": EMAIL });
-    let reply = browser.api(Method::POST, "/forgot-password", Some(body)).await;
+    let reply = browser
+        .api(Method::POST, "/forgot-password", Some(body))
+        .await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.body);
     let sent = mail(&app, before + 1).await;
     assert_public_link(&sent.text_body().unwrap(), "/reset-password");
-    assert!(!sent.html_body().unwrap_or_default().contains("evil.example"));
-    let page = browser.submit("/forgot-password", &[("email", EMAIL)]).await;
+    assert!(
+        !sent
+            .html_body()
+            .unwrap_or_default()
+            .contains("evil.example")
+    );
+    let page = browser
+        .submit("/forgot-password", &[("email", EMAIL)])
+        .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let sent = mail(&app, before + 2).await;
     assert_public_link(&sent.text_body().unwrap(), "/reset-password");
@@ -114,8 +123,17 @@ async fn sign_ins_through_the_twin_are_audited_with_their_request_id() {
         .find(|row| row.request_id.as_deref() == Some(failed_id.as_str()))
         .unwrap_or_else(|| panic!("no user.sign_in with request id {failed_id}: {failures:?}"));
     assert_eq!(failure.outcome, "failure");
-    assert_eq!(failure.subject_id.map(|id| id.to_string()), Some(user_id.clone()));
-    assert!(failure.details.as_deref().unwrap().contains("invalid_credentials"));
+    assert_eq!(
+        failure.subject_id.map(|id| id.to_string()),
+        Some(user_id.clone())
+    );
+    assert!(
+        failure
+            .details
+            .as_deref()
+            .unwrap()
+            .contains("invalid_credentials")
+    );
 
     let successes = audit(&app, "user.signed_in").await;
     let success = successes

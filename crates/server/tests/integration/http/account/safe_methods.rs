@@ -19,7 +19,10 @@ async fn opening_the_verification_link_shows_a_form_and_does_not_verify() {
     for _ in 0..3 {
         let page = browser.get(&link).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains(r#"<form method="post" action="/verify-email">"#));
+        assert!(
+            page.body
+                .contains(r#"<form method="post" action="/verify-email">"#)
+        );
     }
     let refused = browser.sign_in("carol@example.com", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
@@ -71,7 +74,11 @@ async fn opening_the_reset_link_does_not_consume_the_token() {
     let new = browser.sign_in("dan@example.com", NEW_PASSWORD).await;
     assert_eq!(new.status, StatusCode::OK, "{}", new.body);
     let replayed = browser.post_form("/reset-password", &fields).await;
-    assert_eq!(replayed.status, StatusCode::BAD_REQUEST, "a used link is dead");
+    assert_eq!(
+        replayed.status,
+        StatusCode::BAD_REQUEST,
+        "a used link is dead"
+    );
     app.stop().await;
 }
 

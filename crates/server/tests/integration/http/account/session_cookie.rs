@@ -79,7 +79,10 @@ async fn signing_in_replaces_a_session_cookie_the_browser_already_had() {
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     let second = browser.cookie(SESSION).unwrap();
     assert_ne!(second, first, "the page sign-in set a new value");
-    assert!(!holding(&app, &first).is_signed_in().await, "the old value is dead");
+    assert!(
+        !holding(&app, &first).is_signed_in().await,
+        "the old value is dead"
+    );
     browser.sign_in(EMAIL, PASSWORD).await;
     let third = browser.cookie(SESSION).unwrap();
     assert_ne!(third, second, "the JSON sign-in set a new value");
@@ -96,7 +99,9 @@ async fn page_sign_out_clears_the_cookie_and_ends_the_session_server_side() {
     let old = browser.cookie(SESSION).unwrap();
     let account = browser.get("/account").await;
     let csrf = input_value(&account.body, "csrf_token").unwrap();
-    let reply = browser.post_form("/sign-out", &[("csrf_token", &csrf)]).await;
+    let reply = browser
+        .post_form("/sign-out", &[("csrf_token", &csrf)])
+        .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(reply.location(), "/sign-in?notice=signed_out");
     let cleared = &reply.set_cookies(SESSION)[0];
@@ -142,7 +147,10 @@ async fn changing_the_password_renews_the_cookie_and_kills_the_old_value() {
     assert_ne!(renewed, old);
     assert_host_cookie(&reply.set_cookies(SESSION)[0]);
     assert!(browser.is_signed_in().await, "the new value works");
-    assert!(!holding(&app, &old).is_signed_in().await, "the old one does not");
+    assert!(
+        !holding(&app, &old).is_signed_in().await,
+        "the old one does not"
+    );
     // The twin does the same.
     let body = json!({ "current_password": NEW_PASSWORD, "password": PASSWORD });
     let reply = browser.api(Method::POST, "/me/password", Some(body)).await;
@@ -172,7 +180,12 @@ async fn next_after_sign_in_is_honoured_only_for_same_site_paths() {
         let mut browser = Browser::new(&app);
         let fields = [("email", EMAIL), ("password", PASSWORD), ("next", next)];
         let reply = browser.submit("/sign-in", &fields).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next:?}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{next:?}: {}",
+            reply.body
+        );
         assert_eq!(reply.location(), expected, "next={next:?}");
         // Already signed in, the sign-in page sends the browser on the same way.
         let query: String = super::browser::form(&[("next", next)]);
@@ -186,6 +199,9 @@ async fn next_after_sign_in_is_honoured_only_for_same_site_paths() {
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(input_value(&page.body, "next"), None);
     let page = browser.get("/sign-in?next=%2Faccount%2Fsessions").await;
-    assert_eq!(input_value(&page.body, "next").as_deref(), Some("/account/sessions"));
+    assert_eq!(
+        input_value(&page.body, "next").as_deref(),
+        Some("/account/sessions")
+    );
     app.stop().await;
 }

@@ -21,13 +21,25 @@ async fn json_sign_in_answers_429_with_retry_after_once_the_free_failures_are_sp
         assert_eq!(reply.retry_after(), None);
     }
     let throttled = browser.sign_in(EMAIL, WRONG).await;
-    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS, "{}", throttled.body);
-    assert_eq!(throttled.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        throttled.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        throttled.body
+    );
+    assert_eq!(
+        throttled.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(throttled.json()["code"], "throttled");
     let wait = throttled.retry_after().expect("Retry-After in seconds");
     assert!(wait > 0 && wait <= 900, "Retry-After {wait}");
     let right = browser.sign_in(EMAIL, PASSWORD).await;
-    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "the right password waits too");
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password waits too"
+    );
     assert!(browser.cookie(super::browser::SESSION).is_none());
     // The page says the same, with the same header.
     let fields = [("email", EMAIL), ("password", PASSWORD)];
@@ -89,6 +101,9 @@ async fn a_busy_hashing_pool_answers_503_with_retry_after_and_never_500() {
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert!(busy >= 1, "eight overlapping hashes on one slot: some must wait");
+    assert!(
+        busy >= 1,
+        "eight overlapping hashes on one slot: some must wait"
+    );
     app.stop().await;
 }
