@@ -6,6 +6,7 @@ use std::{future::IntoFuture, net::SocketAddr, sync::Arc, time::Duration};
 use gatehouse_domain::{
     Clock,
     accounts::Accounts,
+    authorization::Authorizer,
     jobs::{CronSchedule, kind, queue},
     mail::Mailer,
     secrets::{Keyring, random_bytes},
@@ -34,6 +35,8 @@ pub struct Services {
     pub mailer: Arc<dyn Mailer>,
     /// The account use cases' deps.
     pub accounts: Accounts,
+    /// Capability checks, cached per node.
+    pub authorizer: Arc<Authorizer>,
 }
 
 impl Services {
@@ -49,12 +52,14 @@ impl Services {
             .map_err(|e| Failure::failed(format!("email: {e}")))?;
         let accounts =
             crate::accounts::accounts(config, store.clone(), keyring.clone(), clock.clone())?;
+        let authorizer = Arc::new(Authorizer::new(store.clone(), clock.clone()));
         Ok(Self {
             store,
             keyring,
             clock,
             mailer,
             accounts,
+            authorizer,
         })
     }
 }
@@ -214,6 +219,7 @@ pub fn start(
         telemetry::metrics_handle(),
         services.accounts.clone(),
         site_settings(config)?,
+        services.authorizer.clone(),
     );
     let limits = HttpLimits {
         body_limit_bytes: config.http.body_limit_bytes,
@@ -234,6 +240,11 @@ pub fn start(
         interval,
         signal.clone(),
     );
+    // Model changes on any node reach this one within the poll interval (≤ 1 s).
+    let watcher = services
+        .authorizer
+        .clone()
+        .watch(Duration::from_millis(250), signal.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let mut http_signal = signal.clone();
     let mut grace_signal = signal;
@@ -270,6 +281,7 @@ pub fn start(
                 drop(runner.await);
             }
             drop(chainer.await);
+            drop(watcher.await);
         };
         if tokio::time::timeout(grace, rest).await.is_err() {
             tracing::warn!("background work did not stop within the grace period");

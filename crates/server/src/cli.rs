@@ -73,6 +73,32 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Export or import the authorization model (APIs, capabilities, roles, groups).
+    #[command(subcommand)]
+    Rbac(RbacCommand),
+}
+
+/// `gatehouse rbac …`
+#[derive(Debug, Subcommand)]
+pub enum RbacCommand {
+    /// Print the whole model, system roles included; `rbac import` accepts it unchanged.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: commands::rbac::Format,
+    },
+    /// Bring the model in line with FILE (or `-` for standard input); a dry-run diff unless
+    /// `--apply`. Objects the file does not name stay unless `--prune`.
+    Import {
+        /// The model file (JSON or YAML), or `-`.
+        file: String,
+        /// Make the changes (atomically); without it, only print them.
+        #[arg(long)]
+        apply: bool,
+        /// Also delete objects the file does not name (system objects always stay).
+        #[arg(long)]
+        prune: bool,
+    },
 }
 
 /// `gatehouse user …`
@@ -169,6 +195,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Keys(KeysCommand::GenerateMaster) => commands::keys::generate_master(),
         Command::Keys(KeysCommand::RotateMaster) => commands::keys::rotate_master(context).await,
         Command::Audit(AuditCommand::Verify) => commands::audit::verify(context).await,
+        Command::Rbac(RbacCommand::Export { format }) => {
+            commands::rbac::export(context, format).await
+        }
+        Command::Rbac(RbacCommand::Import { file, apply, prune }) => {
+            commands::rbac::import(context, &file, apply, prune).await
+        }
         Command::User(UserCommand::Create {
             email,
             verified,

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use gatehouse_domain::store::{AuditRow, NewJob, Store, UserRow, new_id};
+use gatehouse_domain::store::{
+    ApiRow, AuditRow, CapabilityRow, GroupRow, NewJob, RoleRow, Store, UserRow, new_id,
+};
 use uuid::Uuid;
 
 /// A fixed instant the tests count from.
@@ -77,4 +79,55 @@ pub async fn insert_user(store: &Arc<dyn Store>, row: UserRow) -> UserRow {
     transaction.insert_user(&row).await.unwrap();
     transaction.commit().await.unwrap();
     row
+}
+
+/// A non-system API with this audience, created at [`epoch`].
+pub fn api(audience: &str) -> ApiRow {
+    ApiRow {
+        id: new_id(),
+        audience: audience.to_owned(),
+        name: format!("API {audience}"),
+        description: format!("What {audience} serves ✓"),
+        system: false,
+        created_at: epoch(),
+        updated_at: epoch(),
+    }
+}
+
+/// A non-system capability of the API `api_id`, created at [`epoch`].
+pub fn capability(api_id: Uuid, name: &str) -> CapabilityRow {
+    CapabilityRow {
+        id: new_id(),
+        api_id,
+        name: name.to_owned(),
+        description: format!("Allows {name}"),
+        system: false,
+        created_at: epoch(),
+        updated_at: epoch(),
+    }
+}
+
+/// A non-system role at version 1, created at [`epoch`].
+pub fn role(name: &str) -> RoleRow {
+    RoleRow {
+        id: new_id(),
+        name: name.to_owned(),
+        description: format!("Holders of {name}"),
+        system: false,
+        version: 1,
+        created_at: epoch(),
+        updated_at: epoch(),
+    }
+}
+
+/// A group at version 1, created at [`epoch`].
+pub fn group(name: &str) -> GroupRow {
+    GroupRow {
+        id: new_id(),
+        name: name.to_owned(),
+        description: format!("Members of {name}"),
+        version: 1,
+        created_at: epoch(),
+        updated_at: epoch(),
+    }
 }

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod fixtures;
 pub mod jobs;
 pub mod keys;
+pub mod rbac;
 pub mod sessions;
 pub mod tamper;
 pub mod throttle;
@@ -86,6 +87,21 @@ macro_rules! store_contract_tests {
             old_failures_are_forgotten,
             clear_forgets_every_failure,
             prune_deletes_only_old_unblocking_keys,
+        ]);
+        $crate::contract_module!($make, rbac: [
+            seed_is_present_after_migrate,
+            entities_upsert_and_rename_round_trip,
+            taken_names_are_already_exists,
+            link_sets_are_replaced,
+            delete_role_removes_its_links_and_assignments,
+            deletes_cascade_to_dependants,
+            group_members_are_added_once_and_removed,
+            assign_role_replaces_the_expiry_and_unassign_takes_it,
+            user_assignments_list_direct_roles_and_groups,
+            active_holders_honour_expiry_groups_and_status,
+            bump_increments_and_a_rolled_back_change_leaves_nothing,
+            concurrent_model_changes_take_turns,
+            links_to_unknown_rows_are_not_found,
         ]);
     };
 }

@@ -5,8 +5,9 @@
 //! implementation of every storage port of `gatehouse_domain::store` on a connection pool.
 //! Several nodes share one database: the job queue claims with `FOR UPDATE SKIP LOCKED`, the
 //! audit chainer serialises on an advisory lock, throttle counters and one-time tokens change
-//! under row locks, and uniqueness races are settled by the database's unique indexes. Time is
-//! never read here: every timestamp comes from the caller.
+//! under row locks, authorization-model changes serialise on the `rbac_version` row lock, and
+//! uniqueness races are settled by the database's unique indexes. Time is never read here:
+//! every timestamp comes from the caller.
 //!
 //! [`testing`] creates isolated databases for test suites.
 
@@ -16,6 +17,8 @@ mod error;
 mod jobs;
 mod keys;
 mod migrations;
+mod rbac;
+mod rbac_writes;
 mod records;
 mod sessions;
 pub mod testing;
@@ -30,8 +33,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, SessionStore, Store, ThrottleStore,
-    Transaction, UserStore,
+    AuditStore, Backend, JobStore, KeyStore, PoolStats, RbacStore, SessionStore, Store,
+    ThrottleStore, Transaction, UserStore,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
@@ -40,6 +43,7 @@ use crate::audit::PostgresAudit;
 use crate::error::store_error;
 use crate::jobs::PostgresJobs;
 use crate::keys::PostgresKeys;
+use crate::rbac::PostgresRbac;
 use crate::sessions::PostgresSessions;
 use crate::throttle::PostgresThrottle;
 use crate::transaction::PostgresTransaction;
@@ -56,6 +60,7 @@ pub struct PostgresStore {
     users: PostgresUsers,
     sessions: PostgresSessions,
     throttle: PostgresThrottle,
+    rbac: PostgresRbac,
 }
 
 impl PostgresStore {
@@ -94,6 +99,7 @@ impl PostgresStore {
             users: PostgresUsers::new(pool.clone()),
             sessions: PostgresSessions::new(pool.clone()),
             throttle: PostgresThrottle::new(pool.clone()),
+            rbac: PostgresRbac::new(pool.clone()),
             pool,
         }
     }
@@ -187,5 +193,9 @@ impl Store for PostgresStore {
 
     fn throttle(&self) -> &dyn ThrottleStore {
         &self.throttle
+    }
+
+    fn rbac(&self) -> &dyn RbacStore {
+        &self.rbac
     }
 }

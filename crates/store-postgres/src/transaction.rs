@@ -1,6 +1,6 @@
 //! The one transaction a use case writes through: its audit event, the jobs it causes, cron
 //! ticks and subject keys commit together or not at all. The area writes (users, sessions,
-//! one-time tokens) live next to their area's reads and use
+//! one-time tokens, the authorization model) live next to their area's reads and use
 //! [`PostgresTransaction::connection`].
 
 use async_trait::async_trait;

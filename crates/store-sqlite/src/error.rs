@@ -44,8 +44,11 @@ pub(crate) fn migrate_error(error: MigrateError) -> StoreError {
 
 fn database_error(error: &dyn DatabaseError) -> StoreError {
     let message = error.message().to_owned();
-    if matches!(error.kind(), ErrorKind::UniqueViolation) {
-        return StoreError::AlreadyExists(message);
+    match error.kind() {
+        ErrorKind::UniqueViolation => return StoreError::AlreadyExists(message),
+        // The row a new one refers to (a user, a role) does not exist.
+        ErrorKind::ForeignKeyViolation => return StoreError::NotFound(message),
+        _ => {}
     }
     let primary = error
         .code()

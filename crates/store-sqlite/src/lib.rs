@@ -22,6 +22,10 @@ mod jobs;
 mod keys;
 mod pools;
 mod queue;
+mod rbac;
+mod rbac_links;
+mod rbac_record;
+mod rbac_writes;
 mod ready;
 mod sessions;
 mod throttle;
@@ -35,8 +39,8 @@ use std::path::Path;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, SessionStore, Store, ThrottleStore,
-    Transaction, UserStore,
+    AuditStore, Backend, JobStore, KeyStore, PoolStats, RbacStore, SessionStore, Store,
+    ThrottleStore, Transaction, UserStore,
 };
 use sqlx::migrate::Migrator;
 
@@ -45,6 +49,7 @@ use crate::error::migrate_error;
 use crate::jobs::SqliteJobStore;
 use crate::keys::SqliteKeyStore;
 use crate::pools::Pools;
+use crate::rbac::SqliteRbacStore;
 use crate::sessions::SqliteSessionStore;
 use crate::throttle::SqliteThrottleStore;
 use crate::transaction::SqliteTransaction;
@@ -63,6 +68,7 @@ pub struct SqliteStore {
     users: SqliteUserStore,
     sessions: SqliteSessionStore,
     throttle: SqliteThrottleStore,
+    rbac: SqliteRbacStore,
 }
 
 impl SqliteStore {
@@ -82,6 +88,7 @@ impl SqliteStore {
             users: SqliteUserStore::new(pools.clone()),
             sessions: SqliteSessionStore::new(pools.clone()),
             throttle: SqliteThrottleStore::new(pools.clone()),
+            rbac: SqliteRbacStore::new(pools.clone()),
             pools,
         })
     }
@@ -147,5 +154,9 @@ impl Store for SqliteStore {
 
     fn throttle(&self) -> &dyn ThrottleStore {
         &self.throttle
+    }
+
+    fn rbac(&self) -> &dyn RbacStore {
+        &self.rbac
     }
 }

@@ -11,15 +11,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditRow, EnqueueOutcome, NewJob, OneTimeTokenRow, PasswordRow, SessionRow, SessionWrites,
-    SubjectKeyRow, TokenWrites, Transaction, UserRow, UserWrites,
+    ApiRow, AuditRow, CapabilityRow, EnqueueOutcome, GroupRow, NewJob, OneTimeTokenRow,
+    PasswordRow, RbacWrites, RoleRow, SessionRow, SessionWrites, SubjectKeyRow, TokenWrites,
+    Transaction, UserRow, UserWrites,
 };
 use sqlx::{Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::store_error;
 use crate::pools::Pools;
-use crate::{audit, keys, queue, sessions, tokens, users};
+use crate::{audit, keys, queue, rbac_links, rbac_writes, sessions, tokens, users};
 
 /// One use case's atomic change. Dropping it uncommitted rolls it back.
 pub(crate) struct SqliteTransaction {
@@ -175,5 +176,90 @@ impl TokenWrites for SqliteTransaction {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         tokens::revoke_tokens(self.connection().await?, user_id, purpose, now).await
+    }
+}
+
+#[async_trait]
+impl RbacWrites for SqliteTransaction {
+    async fn lock_rbac(&mut self) -> Result<i64, StoreError> {
+        rbac_writes::lock_rbac(self.connection().await?).await
+    }
+
+    async fn bump_rbac_version(&mut self) -> Result<i64, StoreError> {
+        rbac_writes::bump_rbac_version(self.connection().await?).await
+    }
+
+    async fn upsert_api(&mut self, row: &ApiRow) -> Result<(), StoreError> {
+        rbac_writes::upsert_api(self.connection().await?, row).await
+    }
+
+    async fn delete_api(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        rbac_writes::delete_api(self.connection().await?, id).await
+    }
+
+    async fn upsert_capability(&mut self, row: &CapabilityRow) -> Result<(), StoreError> {
+        rbac_writes::upsert_capability(self.connection().await?, row).await
+    }
+
+    async fn delete_capability(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        rbac_writes::delete_capability(self.connection().await?, id).await
+    }
+
+    async fn upsert_role(&mut self, row: &RoleRow) -> Result<(), StoreError> {
+        rbac_writes::upsert_role(self.connection().await?, row).await
+    }
+
+    async fn delete_role(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        rbac_writes::delete_role(self.connection().await?, id).await
+    }
+
+    async fn set_role_capabilities(
+        &mut self,
+        role_id: Uuid,
+        capabilities: &[Uuid],
+    ) -> Result<(), StoreError> {
+        rbac_links::set_role_capabilities(self.connection().await?, role_id, capabilities).await
+    }
+
+    async fn set_role_includes(&mut self, role_id: Uuid, roles: &[Uuid]) -> Result<(), StoreError> {
+        rbac_links::set_role_includes(self.connection().await?, role_id, roles).await
+    }
+
+    async fn upsert_group(&mut self, row: &GroupRow) -> Result<(), StoreError> {
+        rbac_writes::upsert_group(self.connection().await?, row).await
+    }
+
+    async fn delete_group(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        rbac_writes::delete_group(self.connection().await?, id).await
+    }
+
+    async fn set_group_roles(&mut self, group_id: Uuid, roles: &[Uuid]) -> Result<(), StoreError> {
+        rbac_links::set_group_roles(self.connection().await?, group_id, roles).await
+    }
+
+    async fn add_group_member(&mut self, group_id: Uuid, user_id: Uuid) -> Result<(), StoreError> {
+        rbac_links::add_group_member(self.connection().await?, group_id, user_id).await
+    }
+
+    async fn remove_group_member(
+        &mut self,
+        group_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool, StoreError> {
+        rbac_links::remove_group_member(self.connection().await?, group_id, user_id).await
+    }
+
+    async fn assign_role(
+        &mut self,
+        user_id: Uuid,
+        role_id: Uuid,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        rbac_links::assign_role(self.connection().await?, user_id, role_id, expires_at, now).await
+    }
+
+    async fn unassign_role(&mut self, user_id: Uuid, role_id: Uuid) -> Result<bool, StoreError> {
+        rbac_links::unassign_role(self.connection().await?, user_id, role_id).await
     }
 }

@@ -31,6 +31,7 @@ use std::{
 };
 
 use axum::{Router, routing::get};
+use gatehouse_domain::authorization::Authorizer;
 use gatehouse_domain::{accounts::Accounts, store::Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Branding and network facts for the hosted pages.
     pub site: SiteSettings,
+    /// Capability checks for this node.
+    pub authorizer: Arc<Authorizer>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
         metrics: PrometheusHandle,
         accounts: Accounts,
         site: SiteSettings,
+        authorizer: Arc<Authorizer>,
     ) -> Self {
         Self {
             store,
@@ -67,6 +71,7 @@ impl AppState {
             accepting: Arc::new(AtomicBool::new(true)),
             accounts,
             site,
+            authorizer,
         }
     }
 

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     audit::{Actor, Outcome, record},
+    authorization::ADMIN_ROLE_ID,
     store::PasswordRow,
 };
 
@@ -29,10 +30,16 @@ pub struct NewAccount {
 
 /// The setup link, when no active administrator exists; `None` otherwise.
 pub async fn ensure_setup_token(accounts: &Accounts) -> Result<Option<String>, AccountError> {
-    if accounts.store.users().count_admins().await? > 0 {
+    let now = accounts.clock.now();
+    if !accounts
+        .store
+        .rbac()
+        .active_holders(ADMIN_ROLE_ID, now)
+        .await?
+        .is_empty()
+    {
         return Ok(None);
     }
-    let now = accounts.clock.now();
     let (token, token_hash) = new_link_token()?;
     let mut transaction = accounts.store.begin().await?;
     transaction
@@ -122,6 +129,14 @@ async fn create(
             updated_at: now,
         })
         .await?;
+    if admin {
+        // Role assignments change what nodes have cached: bump the model version with them.
+        transaction.lock_rbac().await?;
+        transaction
+            .assign_role(row.id, ADMIN_ROLE_ID, None, now)
+            .await?;
+        transaction.bump_rbac_version().await?;
+    }
     let (actor, action) = if setup_token.is_some() {
         (Actor::User(row.id), "user.setup_completed")
     } else {

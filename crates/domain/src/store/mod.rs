@@ -8,6 +8,7 @@
 mod audit;
 mod jobs;
 mod keys;
+mod rbac;
 mod sessions;
 mod throttle;
 mod tokens;
@@ -20,6 +21,10 @@ use uuid::Uuid;
 pub use audit::{AuditFilter, AuditPage, AuditRow, AuditStore, ChainHead, ChainTransaction};
 pub use jobs::{EnqueueOutcome, Job, JobCount, JobFilter, JobState, JobStore, NewJob};
 pub use keys::{DataKeyRow, KeyStore, SubjectKeyRow};
+pub use rbac::{
+    ApiRow, CapabilityRow, GroupRow, RbacModel, RbacStore, RbacWrites, RoleAssignment, RoleRow,
+    UserAssignments,
+};
 pub use sessions::{SessionRow, SessionStore, SessionWrites};
 pub use throttle::{ThrottleDecision, ThrottlePolicy, ThrottleStore};
 pub use tokens::{OneTimeTokenRow, TokenWrites};
@@ -80,12 +85,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Attempt throttling.
     fn throttle(&self) -> &dyn ThrottleStore;
+
+    /// The authorization model.
+    fn rbac(&self) -> &dyn RbacStore;
 }
 
 /// One use case's atomic change. The area traits (`UserWrites`, `SessionWrites`,
-/// `TokenWrites`) hold the writes of each area.
+/// `TokenWrites`, `RbacWrites`) hold the writes of each area.
 #[async_trait]
-pub trait Transaction: UserWrites + SessionWrites + TokenWrites + Send {
+pub trait Transaction: UserWrites + SessionWrites + TokenWrites + RbacWrites + Send {
     /// Makes every change of this transaction durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 

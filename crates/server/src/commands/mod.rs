@@ -5,6 +5,7 @@ pub mod config_print;
 pub mod healthcheck;
 pub mod keys;
 pub mod migrate;
+pub mod rbac;
 pub mod serve;
 pub mod user;
 

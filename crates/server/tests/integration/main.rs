@@ -10,6 +10,7 @@
 )]
 
 mod accounts;
+mod authorization;
 mod cli;
 mod http;
 mod jobs;

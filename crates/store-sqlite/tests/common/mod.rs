@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, SessionStore, Store, ThrottleStore,
-    Transaction, UserStore,
+    AuditStore, Backend, JobStore, KeyStore, PoolStats, RbacStore, SessionStore, Store,
+    ThrottleStore, Transaction, UserStore,
 };
 use gatehouse_store_sqlite::SqliteStore;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -106,5 +106,9 @@ impl Store for TestStore {
 
     fn throttle(&self) -> &dyn ThrottleStore {
         self.store.throttle()
+    }
+
+    fn rbac(&self) -> &dyn RbacStore {
+        self.store.rbac()
     }
 }

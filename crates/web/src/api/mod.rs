@@ -3,6 +3,7 @@
 //! `X-CSRF-Token` header (get one from `GET /account-api/csrf`). Errors are problem+json.
 
 mod auth;
+mod authorize;
 mod me;
 mod recovery;
 mod sessions;
@@ -48,7 +49,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sessions/{id}", delete(sessions::revoke))
         .route("/setup", post(setup::complete))
         .route_layer(middleware::from_fn_with_state(state.clone(), csrf::enforce));
-    Router::new().nest(crate::surface::API_PREFIX, api)
+    let management = Router::new()
+        .route("/authorize", post(authorize::authorize))
+        .route_layer(middleware::from_fn_with_state(state.clone(), csrf::enforce));
+    Router::new()
+        .nest(crate::surface::API_PREFIX, api)
+        .nest("/api/v1", management)
 }
 
 /// The problem for a failed use case.

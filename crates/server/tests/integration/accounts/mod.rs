@@ -6,4 +6,4 @@ mod password_reset;
 mod profile;
 mod sign_in;
 mod sign_up;
-mod support;
+pub mod support;

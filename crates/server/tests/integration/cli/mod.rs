@@ -4,6 +4,7 @@ mod audit;
 mod config;
 mod database;
 mod keys;
+mod rbac;
 mod serve;
 mod user;
 

@@ -1,6 +1,7 @@
 //! HTTP behaviour, mirroring `crates/web/src`.
 
-mod account;
+pub mod account;
+mod authorize;
 mod health;
 mod layers;
 mod metrics;

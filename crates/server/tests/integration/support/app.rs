@@ -96,6 +96,11 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// A second connection pool to the app's database, as another node would have.
+    pub async fn another_node(&self) -> gatehouse::database::Database {
+        self._database.another_node().await
+    }
+
     /// Shuts the app down gracefully and waits for it.
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {

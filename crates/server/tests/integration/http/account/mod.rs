@@ -4,7 +4,7 @@
 //! cases' own rules are tested in `accounts/`; these tests are about what HTTP adds.
 
 mod bad_input;
-mod browser;
+pub mod browser;
 mod csrf;
 mod enumeration;
 mod journey;
