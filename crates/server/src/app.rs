@@ -6,7 +6,7 @@ use std::{future::IntoFuture, net::SocketAddr, sync::Arc, time::Duration};
 use gatehouse_domain::{
     Clock,
     accounts::Accounts,
-    authorization::Authorizer,
+    authorization::{Authorization, Authorizer},
     jobs::{CronSchedule, kind, queue},
     mail::Mailer,
     secrets::{Keyring, random_bytes},
@@ -219,7 +219,12 @@ pub fn start(
         telemetry::metrics_handle(),
         services.accounts.clone(),
         site_settings(config)?,
-        services.authorizer.clone(),
+        Authorization {
+            store: services.store.clone(),
+            keyring: services.keyring.clone(),
+            clock: services.clock.clone(),
+            authorizer: services.authorizer.clone(),
+        },
     );
     let limits = HttpLimits {
         body_limit_bytes: config.http.body_limit_bytes,

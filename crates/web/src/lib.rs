@@ -1,16 +1,20 @@
 //! The HTTP surfaces (axum): health, readiness and metrics; the hosted account pages
 //! (`account`) and their JSON twin under `/account-api` (`api`), both authenticated by the
-//! session cookie and guarded by CSRF tokens; all behind the layers every response gets
-//! (request id, tracing, security headers, body limit, timeout, compression).
+//! session cookie and guarded by CSRF tokens; the console and management API (`declared`:
+//! every route there declares its capability, checked by `guard`); all behind the layers every
+//! response gets (request id, tracing, security headers, body limit, timeout, compression).
 
 pub mod account;
 mod api;
 mod assets;
 pub mod caller;
 pub mod client_ip;
+pub mod console;
 pub mod cookies;
 pub mod csrf;
+pub mod declared;
 mod error;
+pub mod guard;
 mod health;
 pub mod i18n;
 pub mod input;
@@ -31,7 +35,7 @@ use std::{
 };
 
 use axum::{Router, routing::get};
-use gatehouse_domain::authorization::Authorizer;
+use gatehouse_domain::authorization::{Authorization, Authorizer};
 use gatehouse_domain::{accounts::Accounts, store::Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -53,17 +57,19 @@ pub struct AppState {
     pub site: SiteSettings,
     /// Capability checks for this node.
     pub authorizer: Arc<Authorizer>,
+    /// The authorization administration use cases' dependencies (the console).
+    pub authorization: Authorization,
 }
 
 impl AppState {
-    /// The state for serving: `store` should be the store `accounts` uses; the node starts out
-    /// accepting requests.
+    /// The state for serving: `store` should be the store `accounts` uses, and `authorization`
+    /// should share its authorizer; the node starts out accepting requests.
     pub fn new(
         store: Arc<dyn Store>,
         metrics: PrometheusHandle,
         accounts: Accounts,
         site: SiteSettings,
-        authorizer: Arc<Authorizer>,
+        authorization: Authorization,
     ) -> Self {
         Self {
             store,
@@ -71,7 +77,8 @@ impl AppState {
             accepting: Arc::new(AtomicBool::new(true)),
             accounts,
             site,
-            authorizer,
+            authorizer: authorization.authorizer.clone(),
+            authorization,
         }
     }
 
@@ -102,6 +109,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .merge(assets::routes())
         .merge(account::routes(&state))
         .merge(api::routes(&state))
+        .merge(declared::routes(&state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(error::not_found)
         .with_state(state);

@@ -107,6 +107,18 @@ impl Failure {
         self
     }
 
+    /// The same failure, filling placeholder `{name}` of its message with `value`.
+    pub fn with_value(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.values.push((name, value.into()));
+        self
+    }
+
+    /// The same failure, with `detail` as the problem's developer-facing detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
     /// Classifies an account use case's error; `now` times `Retry-After`.
     pub fn classify(error: AccountError, now: DateTime<Utc>) -> Self {
         let code = error.code();

@@ -10,6 +10,8 @@ mod sessions;
 mod setup;
 mod verification;
 
+pub use authorize::authorize;
+
 use axum::{
     Json, Router,
     http::StatusCode,
@@ -49,12 +51,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sessions/{id}", delete(sessions::revoke))
         .route("/setup", post(setup::complete))
         .route_layer(middleware::from_fn_with_state(state.clone(), csrf::enforce));
-    let management = Router::new()
-        .route("/authorize", post(authorize::authorize))
-        .route_layer(middleware::from_fn_with_state(state.clone(), csrf::enforce));
-    Router::new()
-        .nest(crate::surface::API_PREFIX, api)
-        .nest("/api/v1", management)
+    Router::new().nest(crate::surface::API_PREFIX, api)
 }
 
 /// The problem for a failed use case.

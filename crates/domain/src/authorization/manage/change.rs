@@ -125,7 +125,7 @@ impl<'a> Change<'a> {
     }
 
     /// Refuses unless the user exists.
-    pub(super) async fn user_exists(&self, id: Uuid) -> Result<(), AuthorizationError> {
+    pub(super) async fn user_exists(&mut self, id: Uuid) -> Result<(), AuthorizationError> {
         match self.deps.store.users().by_id(id).await? {
             Some(_) => Ok(()),
             None => Err(AuthorizationError::missing("user", id)),

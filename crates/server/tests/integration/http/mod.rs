@@ -2,6 +2,7 @@
 
 pub mod account;
 mod authorize;
+mod console;
 mod health;
 mod layers;
 mod metrics;

@@ -1,0 +1,142 @@
+//! The route-capability check: every console page and management API route is declared with
+//! what it needs ([`Need`]) and this middleware enforces it before the handler runs — signed
+//! out: a redirect to sign in (pages) or 401 (API); lacking the capability: 403 and an
+//! `authorization.denied` audit event.
+
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::{Method, StatusCode, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use gatehouse_domain::audit::{self, Actor, AuditEvent, Outcome};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    AppState, Problem, account::error::Failure, account::message, caller::Caller, redirect,
+};
+
+/// What a route needs from its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// A signed-in session, nothing more (the handler may check more itself).
+    SignedIn,
+    /// A signed-in session whose user holds this capability.
+    Capability(&'static str),
+}
+
+impl Need {
+    /// The capability needed, if any.
+    pub fn capability(self) -> Option<&'static str> {
+        match self {
+            Self::SignedIn => None,
+            Self::Capability(name) => Some(name),
+        }
+    }
+}
+
+/// A declared route: method, path (axum syntax, `{id}` for parameters) and what it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardedRoute {
+    /// `GET` or `POST`.
+    pub method: Method,
+    /// The path pattern.
+    pub path: &'static str,
+    /// What the caller needs.
+    pub need: Need,
+}
+
+impl GuardedRoute {
+    /// Whether it answers with problem+json (under `/api/`) rather than pages.
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+/// The middleware's state: the route it guards and the application.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// The application state.
+    pub state: AppState,
+    /// The route guarded.
+    pub route: GuardedRoute,
+}
+
+/// Middleware: lets the request through only if the caller meets the route's [`Need`].
+pub async fn enforce(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &guard.state).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let Some(session) = &caller.session else {
+        return signed_out(&guard.route, &parts);
+    };
+    if let Some(capability) = guard.route.need.capability() {
+        let user = session.user.id();
+        match guard.state.authorizer.check(user, capability).await {
+            Ok(decision) if decision.allowed => {}
+            Ok(_) => return denied(&guard, &caller, user, capability).await,
+            Err(error) => {
+                return crate::surface::domain_failure(&guard.state, &parts, error);
+            }
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn signed_out(route: &GuardedRoute, parts: &Parts) -> Response {
+    if route.is_api() {
+        return Problem::new(StatusCode::UNAUTHORIZED)
+            .code("not_signed_in")
+            .detail("sign in first")
+            .into_response();
+    }
+    let next = if route.method == Method::GET {
+        parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string)
+    } else {
+        "/".to_owned()
+    };
+    Redirect::to(&redirect::sign_in_location(&next)).into_response()
+}
+
+async fn denied(guard: &Guard, caller: &Caller, user: Uuid, capability: &'static str) -> Response {
+    let route = format!("{} {}", guard.route.method, guard.route.path);
+    tracing::info!(user.id = %user, route = %route, capability, "authorization denied");
+    if let Err(error) = record_denial(&guard.state, caller, user, &route, capability).await {
+        tracing::warn!(code = error.code(), "the denial could not be audited");
+    }
+    if guard.route.is_api() {
+        return Problem::new(StatusCode::FORBIDDEN)
+            .code("forbidden")
+            .detail(format!("this needs the capability {capability}"))
+            .into_response();
+    }
+    let failure = Failure::new(StatusCode::FORBIDDEN, "forbidden", "error.forbidden")
+        .with_value("capability", capability);
+    message::failure_page(&guard.state.site, caller.language, &failure)
+}
+
+/// Records the refusal in its own transaction (nothing else happens in this request).
+async fn record_denial(
+    state: &AppState,
+    caller: &Caller,
+    user: Uuid,
+    route: &str,
+    capability: &str,
+) -> Result<(), gatehouse_domain::DomainError> {
+    let mut event = AuditEvent::new(Actor::User(user), "authorization.denied");
+    event.outcome = Outcome::Denied;
+    event.target = Some(format!("route:{route}"));
+    event.request_id.clone_from(&caller.context.request_id);
+    event.details = Some(json!({ "route": route, "capability": capability }));
+    let mut transaction = state.store.begin().await?;
+    let now = state.accounts.clock.now();
+    audit::record(&mut *transaction, &state.accounts.keyring, now, event).await?;
+    transaction.commit().await?;
+    Ok(())
+}
