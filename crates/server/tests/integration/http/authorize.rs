@@ -95,3 +95,52 @@ async fn the_check_api_answers_with_the_granting_roles_and_guards_other_subjects
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_role_given_on_one_node_is_enforced_by_another_node_within_a_second() {
+    let first = TestApp::spawn().await;
+    let Some(second) = first.second_node().await else {
+        first.stop().await;
+        return; // two nodes need PostgreSQL
+    };
+    verified_user(&first, "node@example.com").await;
+    let user = user_id(&first, "node@example.com").await;
+    let mut browser = Browser::new(&second).signed_in("node@example.com").await;
+    let question = json!({ "subject": user, "capability": "gatehouse:audit.read" });
+    assert_eq!(
+        ask(&mut browser, question.clone()).await.json()["allowed"],
+        false
+    );
+
+    let services = &first.services;
+    let mut transaction = services.store.begin().await.unwrap();
+    transaction.lock_rbac().await.unwrap();
+    let auditor = Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0203);
+    transaction
+        .assign_role(
+            user,
+            auditor,
+            None,
+            gatehouse_domain::Clock::now(&*services.clock),
+        )
+        .await
+        .unwrap();
+    transaction.bump_rbac_version().await.unwrap();
+    transaction.commit().await.unwrap();
+
+    let started = std::time::Instant::now();
+    loop {
+        let reply = ask(&mut browser, question.clone()).await;
+        if reply.json()["allowed"] == true {
+            assert_eq!(reply.json()["granted_by"], json!(["gatehouse:auditor"]));
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "the other node still denies after 1 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    second.stop().await;
+    first.stop().await;
+}

@@ -29,6 +29,7 @@ pub struct TestApp {
     /// The app's clock; tests move it.
     pub clock: ManualClock,
     running: Option<RunningServer>,
+    master_key: MasterKey,
     /// Kept alive for the test's duration.
     _database: TestDatabase,
 }
@@ -47,6 +48,28 @@ impl TestApp {
 
     /// Starts an app on `database`.
     pub async fn spawn_on(database: TestDatabase, configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_node(database, MasterKey::generate().unwrap(), configure).await
+    }
+
+    /// A second node on this app's PostgreSQL database with the same master key, as a cluster
+    /// member would be; `None` on SQLite (single-node).
+    pub async fn second_node(&self) -> Option<Self> {
+        let url = self._database.url.clone()?;
+        Some(
+            Self::spawn_node(
+                TestDatabase::postgres(&url).await,
+                self.master_key.clone(),
+                |_| {},
+            )
+            .await,
+        )
+    }
+
+    async fn spawn_node(
+        database: TestDatabase,
+        master_key: MasterKey,
+        configure: impl FnOnce(&mut Config),
+    ) -> Self {
         let mail = SmtpCapture::start().await.unwrap();
         let mut config = Config::default();
         config.jobs.poll_interval_ms = 20;
@@ -59,7 +82,7 @@ impl TestApp {
         let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap());
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let store = database.database.store();
-        let keys = MasterKeys::single(MasterKey::generate().unwrap());
+        let keys = MasterKeys::single(master_key.clone());
         let keyring = Arc::new(Keyring::new(store.clone(), keys, shared_clock.clone()));
         keyring
             .prepare(gatehouse_domain::secrets::purpose::ALL)
@@ -82,6 +105,7 @@ impl TestApp {
             services,
             clock: clock_handle,
             running: Some(running),
+            master_key,
             _database: database,
         }
     }
