@@ -99,11 +99,13 @@ async fn the_check_api_answers_with_the_granting_roles_and_guards_other_subjects
 #[tokio::test]
 async fn a_role_given_on_one_node_is_enforced_by_another_node_within_a_second() {
     let first = TestApp::spawn().await;
+    // Before the second node starts: its job runner could otherwise deliver the verification
+    // mail to its own SMTP listener.
+    verified_user(&first, "node@example.com").await;
     let Some(second) = first.second_node().await else {
         first.stop().await;
         return; // two nodes need PostgreSQL
     };
-    verified_user(&first, "node@example.com").await;
     let user = user_id(&first, "node@example.com").await;
     let mut browser = Browser::new(&second).signed_in("node@example.com").await;
     let question = json!({ "subject": user, "capability": "gatehouse:audit.read" });
