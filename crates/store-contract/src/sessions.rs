@@ -56,7 +56,10 @@ pub async fn touch_returns_a_live_session_and_moves_last_seen_at(store: Arc<dyn 
     let now = epoch() + Duration::minutes(10);
     let cutoff = now - Duration::minutes(30);
     for row in [&live, &sparse] {
-        let touched = store.sessions().touch(&row.token_hash, now, cutoff).await;
+        let touched = store
+            .sessions()
+            .touch(&row.token_hash, now, cutoff, now)
+            .await;
         let expected = SessionRow {
             last_seen_at: now,
             ..row.clone()
@@ -67,13 +70,30 @@ pub async fn touch_returns_a_live_session_and_moves_last_seen_at(store: Arc<dyn 
     let later = now + Duration::minutes(1);
     let touched = store
         .sessions()
-        .touch(&live.token_hash, later, now - Duration::seconds(1))
+        .touch(&live.token_hash, later, now - Duration::seconds(1), later)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(touched.last_seen_at, later);
+    // A `last_seen_at` newer than `stale_before` is returned as it is and not written.
+    let fresh = store
+        .sessions()
+        .touch(
+            &live.token_hash,
+            later + Duration::seconds(30),
+            now,
+            later - Duration::seconds(1),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.last_seen_at, later);
     assert_eq!(
-        store.sessions().touch(&[0; 32], now, cutoff).await.unwrap(),
+        store
+            .sessions()
+            .touch(&[0; 32], now, cutoff, now)
+            .await
+            .unwrap(),
         None
     );
 }
@@ -100,7 +120,10 @@ pub async fn touch_refuses_revoked_expired_and_idle_sessions(store: Arc<dyn Stor
     };
     insert(&store, &[&revoked, &expired, &idle]).await;
     for row in [&revoked, &expired, &idle] {
-        let touched = store.sessions().touch(&row.token_hash, now, cutoff).await;
+        let touched = store
+            .sessions()
+            .touch(&row.token_hash, now, cutoff, now)
+            .await;
         assert_eq!(touched.unwrap(), None);
     }
     let listed = store.sessions().list_for_user(owner, now).await.unwrap();
@@ -184,7 +207,7 @@ pub async fn revoke_session_revokes_only_the_owners_live_session(store: Arc<dyn 
     transaction.commit().await.unwrap();
     let touched = store
         .sessions()
-        .touch(&target.token_hash, now, epoch() - Duration::hours(1))
+        .touch(&target.token_hash, now, epoch() - Duration::hours(1), now)
         .await;
     assert_eq!(touched.unwrap(), None);
 }

@@ -32,21 +32,42 @@ impl SessionStore for PostgresSessions {
         token_hash: &[u8],
         now: DateTime<Utc>,
         idle_cutoff: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
     ) -> Result<Option<SessionRow>, StoreError> {
-        sqlx::query_as!(
+        // A read; a write only to refresh a stale `last_seen_at`.
+        let Some(mut row) = sqlx::query_as!(
             SessionRow,
-            "UPDATE sessions SET last_seen_at = $2
+            "SELECT id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at,
+                    user_agent, ip, amr
+             FROM sessions
              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
-               AND last_seen_at > $3
-             RETURNING id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at,
-                       user_agent, ip, amr",
+               AND last_seen_at > $3",
             token_hash,
             now,
             idle_cutoff,
         )
         .fetch_optional(&self.pool)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        if row.last_seen_at < stale_before {
+            let refreshed = sqlx::query!(
+                "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                row.id,
+                now,
+            )
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+            if refreshed == 0 {
+                return Ok(None);
+            }
+            row.last_seen_at = now;
+        }
+        Ok(Some(row))
     }
 
     async fn list_for_user(

@@ -138,28 +138,44 @@ impl SessionStore for SqliteSessionStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
         idle_cutoff: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let now = micros(now);
-        let idle_cutoff = micros(idle_cutoff);
-        // One statement: a session revoked or expired concurrently is never handed out.
-        let record = sqlx::query_as!(
+        let (now, idle_cutoff) = (micros(now), micros(idle_cutoff));
+        // A read on the reader pool; the single writer is taken only to refresh a stale
+        // `last_seen_at`.
+        let Some(mut record) = sqlx::query_as!(
             SessionRecord,
-            r#"UPDATE sessions SET last_seen_at = ?2
+            r#"SELECT id AS "id: _", token_hash, user_id AS "user_id: _", created_at,
+                   last_seen_at, expires_at, revoked_at, user_agent, ip, amr
+               FROM sessions
                WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2
-                   AND last_seen_at > ?3
-               RETURNING id AS "id!: Uuid", token_hash AS "token_hash!",
-                   user_id AS "user_id!: Uuid", created_at AS "created_at!",
-                   last_seen_at AS "last_seen_at!", expires_at AS "expires_at!",
-                   revoked_at AS "revoked_at?", user_agent AS "user_agent?", ip AS "ip?",
-                   amr AS "amr!""#,
+                   AND last_seen_at > ?3"#,
             token_hash,
             now,
             idle_cutoff,
         )
-        .fetch_optional(&self.pools.writer)
+        .fetch_optional(&self.pools.reader)
         .await
-        .map_err(store_error)?;
-        record.map(SessionRow::try_from).transpose()
+        .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        if record.last_seen_at < micros(stale_before) {
+            let refreshed = sqlx::query!(
+                "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                record.id,
+                now,
+            )
+            .execute(&self.pools.writer)
+            .await
+            .map_err(store_error)?
+            .rows_affected();
+            if refreshed == 0 {
+                return Ok(None);
+            }
+            record.last_seen_at = now;
+        }
+        SessionRow::try_from(record).map(Some)
     }
 
     async fn list_for_user(

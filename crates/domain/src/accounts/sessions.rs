@@ -10,6 +10,10 @@ use crate::{
     store::{SessionRow, Transaction, new_id},
 };
 
+/// How stale `last_seen_at` may get before a request writes it again: most requests then only
+/// read, which keeps SQLite's single writer free; idle timeouts are this much less exact.
+pub const LAST_SEEN_PRECISION: chrono::Duration = chrono::Duration::seconds(60);
+
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
@@ -57,7 +61,7 @@ pub async fn authenticate(
     let Some(session) = accounts
         .store
         .sessions()
-        .touch(&digest(token), now, idle_cutoff)
+        .touch(&digest(token), now, idle_cutoff, now - LAST_SEEN_PRECISION)
         .await?
     else {
         return Ok(None);

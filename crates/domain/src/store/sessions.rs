@@ -34,14 +34,16 @@ pub struct SessionRow {
 /// Stand-alone session operations.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// The live session with this token digest, marked used at `now`: only when it is not
-    /// revoked, `expires_at > now` and `last_seen_at > idle_cutoff`; `None` otherwise. One
-    /// atomic statement.
+    /// The live session with this token digest: not revoked, `expires_at > now` and
+    /// `last_seen_at > idle_cutoff`; `None` otherwise. Its `last_seen_at` moves to `now` only
+    /// when it is older than `stale_before` (so most requests read and do not write); a session
+    /// revoked while being refreshed is `None`.
     async fn touch(
         &self,
         token_hash: &[u8],
         now: DateTime<Utc>,
         idle_cutoff: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
     ) -> Result<Option<SessionRow>, StoreError>;
 
     /// The user's live sessions (not revoked, not expired at `now`), newest first.
