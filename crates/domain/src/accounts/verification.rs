@@ -20,18 +20,35 @@ pub(super) const LINK: &str = "verify_email";
 /// Purpose of the verification code.
 pub(super) const CODE: &str = "verify_email_code";
 
+/// The parts a code's MAC covers: the code is bound to its user and purpose.
+fn code_parts<'a>(user: &'a Uuid, code: &'a str) -> [&'a [u8]; 4] {
+    [
+        b"gatehouse code\0",
+        user.as_bytes(),
+        CODE.as_bytes(),
+        code.as_bytes(),
+    ]
+}
+
+/// The stored form of a code: an HMAC under the `tokens` data key.
 pub(super) async fn code_mac(
     accounts: &Accounts,
     user: Uuid,
     code: &str,
 ) -> Result<Vec<u8>, DomainError> {
     let key = accounts.keyring.key(purpose::TOKENS).await?;
-    Ok(key.mac(&[
-        b"gatehouse code\0",
-        user.as_bytes(),
-        CODE.as_bytes(),
-        code.as_bytes(),
-    ]))
+    Ok(key.mac(&code_parts(&user, code)))
+}
+
+/// Whether `code` is the one whose MAC is `stored` (compared in constant time).
+async fn code_matches(
+    accounts: &Accounts,
+    user: Uuid,
+    code: &str,
+    stored: &[u8],
+) -> Result<bool, DomainError> {
+    let key = accounts.keyring.key(purpose::TOKENS).await?;
+    Ok(key.verify_mac(&code_parts(&user, code), stored))
 }
 
 pub(super) fn token_row(
@@ -197,12 +214,11 @@ pub async fn verify_with_code(
     let Some(row) = transaction.spend_code_attempt(user.id, CODE, now).await? else {
         return Err(AccountError::InvalidCode);
     };
-    let expected = code_mac(accounts, user.id, code).await?;
-    if row
-        .code_hash
-        .as_deref()
-        .is_none_or(|stored| !constant_time_equal(stored, &expected))
-    {
+    let matches = match row.code_hash.as_deref() {
+        Some(stored) => code_matches(accounts, user.id, code, stored).await?,
+        None => false,
+    };
+    if !matches {
         let event = context.event(
             Actor::Anonymous,
             "user.email_verification_failed",
@@ -262,13 +278,4 @@ pub async fn resend_verification(
     issue_verification(&mut *transaction, accounts, &user, now).await?;
     transaction.commit().await?;
     Ok(())
-}
-
-/// Compares two byte strings in time that depends only on their lengths.
-pub(super) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .fold(0_u8, |difference, (x, y)| difference | (x ^ y))
-            == 0
 }
