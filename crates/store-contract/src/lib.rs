@@ -62,7 +62,6 @@ macro_rules! store_contract_tests {
             password_is_set_then_replaced,
             rehash_replaces_only_an_unchanged_hash,
             record_sign_in_sets_last_sign_in_at,
-            count_admins_counts_only_active_admins,
             list_pages_in_id_order,
         ]);
         $crate::contract_module!($make, sessions: [

@@ -260,27 +260,6 @@ pub async fn record_sign_in_sets_last_sign_in_at(store: Arc<dyn Store>) {
     );
 }
 
-/// Only administrators whose status is `active` count.
-pub async fn count_admins_counts_only_active_admins(store: Arc<dyn Store>) {
-    assert_eq!(store.users().count_admins().await.unwrap(), 0);
-    let admin = |email: &str, status: &str| UserRow {
-        is_admin: true,
-        status: status.to_owned(),
-        ..user(email)
-    };
-    insert_user(&store, admin("a1@example.test", "active")).await;
-    insert_user(&store, admin("a2@example.test", "active")).await;
-    for (email, status) in [
-        ("d@example.test", "disabled"),
-        ("l@example.test", "locked"),
-        ("p@example.test", "pending_deletion"),
-    ] {
-        insert_user(&store, admin(email, status)).await;
-    }
-    insert_user(&store, user("plain@example.test")).await;
-    assert_eq!(store.users().count_admins().await.unwrap(), 2);
-}
-
 /// Listing pages through every user in id order: each page starts after the given id and holds
 /// at most `limit` users.
 pub async fn list_pages_in_id_order(store: Arc<dyn Store>) {

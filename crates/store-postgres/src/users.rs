@@ -100,15 +100,6 @@ impl UserStore for PostgresUsers {
         Ok(())
     }
 
-    async fn count_admins(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar!(
-            r#"SELECT count(*) AS "count!" FROM users WHERE is_admin AND status = 'active'"#
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(store_error)
-    }
-
     async fn list(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<UserRow>, StoreError> {
         sqlx::query_as!(
             UserRow,

@@ -216,16 +216,6 @@ impl UserStore for SqliteUserStore {
         Ok(())
     }
 
-    async fn count_admins(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar!(
-            r#"SELECT count(*) AS "count!: i64" FROM users
-               WHERE is_admin = 1 AND status = 'active'"#
-        )
-        .fetch_one(&self.pools.reader)
-        .await
-        .map_err(store_error)
-    }
-
     async fn list(
         &self,
         after: Option<Uuid>,

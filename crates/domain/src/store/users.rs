@@ -77,9 +77,6 @@ pub trait UserStore: Send + Sync {
     /// Sets `last_sign_in_at`.
     async fn record_sign_in(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError>;
 
-    /// How many active administrators exist.
-    async fn count_admins(&self) -> Result<i64, StoreError>;
-
     /// Users ordered by id, after `after` (all when `None`), at most `limit`.
     async fn list(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<UserRow>, StoreError>;
 }
