@@ -8,6 +8,7 @@
 mod audit;
 mod jobs;
 mod keys;
+mod mfa;
 mod rbac;
 mod sessions;
 mod throttle;
@@ -21,6 +22,9 @@ use uuid::Uuid;
 pub use audit::{AuditFilter, AuditPage, AuditRow, AuditStore, ChainHead, ChainTransaction};
 pub use jobs::{EnqueueOutcome, Job, JobCount, JobFilter, JobState, JobStore, NewJob};
 pub use keys::{DataKeyRow, KeyStore, SubjectKeyRow};
+pub use mfa::{
+    ChallengeRow, FactorSummary, MfaStore, MfaWrites, RecoveryCodeRow, TotpRow, WebauthnRow,
+};
 pub use rbac::{
     ApiRow, CapabilityRow, GroupRow, RbacModel, RbacStore, RbacWrites, RoleAssignment, RoleRow,
     UserAssignments,
@@ -88,12 +92,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// The authorization model.
     fn rbac(&self) -> &dyn RbacStore;
+
+    /// Second factors and sign-in challenges.
+    fn mfa(&self) -> &dyn MfaStore;
 }
 
 /// One use case's atomic change. The area traits (`UserWrites`, `SessionWrites`,
-/// `TokenWrites`, `RbacWrites`) hold the writes of each area.
+/// `TokenWrites`, `RbacWrites`, `MfaWrites`) hold the writes of each area.
 #[async_trait]
-pub trait Transaction: UserWrites + SessionWrites + TokenWrites + RbacWrites + Send {
+pub trait Transaction:
+    UserWrites + SessionWrites + TokenWrites + RbacWrites + MfaWrites + Send
+{
     /// Makes every change of this transaction durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 

@@ -27,8 +27,10 @@ pub struct SessionRow {
     pub user_agent: Option<String>,
     /// The client IP at sign-in.
     pub ip: Option<String>,
-    /// How the user authenticated, JSON array text (`["pwd"]`).
+    /// How the user last authenticated, JSON array text (`["pwd"]`, `["pwd","otp","mfa"]`).
     pub amr: String,
+    /// When the user last authenticated on this session (sign-in or step-up): `auth_time`.
+    pub authenticated_at: DateTime<Utc>,
 }
 
 /// Stand-alone session operations.
@@ -68,6 +70,15 @@ pub trait SessionWrites: Send {
         &mut self,
         user_id: Uuid,
         session_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Records a fresh authentication (step-up) on a live session: its `amr` and
+    /// `authenticated_at = now`. True when the session was live.
+    async fn reauthenticate_session(
+        &mut self,
+        session_id: Uuid,
+        amr: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
