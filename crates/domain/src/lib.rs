@@ -8,6 +8,7 @@ pub mod clock;
 pub mod error;
 pub mod jobs;
 pub mod mail;
+pub mod mfa;
 pub mod secrets;
 pub mod store;
 pub mod system;

@@ -84,6 +84,8 @@ pub(crate) struct Catalogue {
     confirm_new_email: Texts,
     email_change_requested: Texts,
     sign_in_throttled: Texts,
+    recovery_code_used: Texts,
+    mfa_reset: Texts,
 }
 
 impl Catalogue {
@@ -97,6 +99,8 @@ impl Catalogue {
             EmailTemplate::ConfirmNewEmail => &self.confirm_new_email,
             EmailTemplate::EmailChangeRequested => &self.email_change_requested,
             EmailTemplate::SignInThrottled => &self.sign_in_throttled,
+            EmailTemplate::RecoveryCodeUsed => &self.recovery_code_used,
+            EmailTemplate::MfaReset => &self.mfa_reset,
         }
     }
 }

@@ -10,6 +10,8 @@ use axum::{
 pub const SESSION: &str = "__Host-gatehouse_session";
 /// The CSRF cookie: a random value whose MAC forms carry (signed double submit).
 pub const CSRF: &str = "__Host-gatehouse_csrf";
+/// A sign-in or step-up waiting for its second factor: the challenge token (minutes).
+pub const CHALLENGE: &str = "__Host-gatehouse_mfa";
 
 /// The value of cookie `name` in the request, if present and non-empty.
 pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -50,6 +50,30 @@ pub enum AccountError {
     /// The session is missing, expired or revoked.
     #[error("sign in first")]
     NotSignedIn,
+    /// The action needs a recent authentication (and a second factor, if the user has one).
+    #[error("confirm it is you first")]
+    StepUpRequired,
+    /// The sign-in or confirmation in progress is unknown, used up or expired: start again.
+    #[error("this sign-in has expired; start again")]
+    ChallengeExpired,
+    /// The second-factor code is wrong or was used before.
+    #[error("this code is wrong or was already used")]
+    InvalidFactorCode,
+    /// Removing the last second factor needs a password of single-factor length first.
+    #[error("set a password of at least {minimum} characters before removing your last second factor")]
+    PasswordTooShortForSingleFactor {
+        /// The single-factor minimum.
+        minimum: usize,
+    },
+    /// The factor, credential or device does not exist (or is not the caller's).
+    #[error("not found")]
+    NotFound,
+    /// A WebAuthn ceremony failed (the message says why).
+    #[error("security key or passkey not accepted: {0}")]
+    WebAuthn(String),
+    /// WebAuthn is not available with this public URL (its host is an IP address, or none).
+    #[error("passkeys are not available on this server")]
+    WebAuthnUnavailable,
     /// Anything below the rules: the store, keys, a full hashing pool.
     #[error(transparent)]
     Domain(#[from] DomainError),
@@ -76,6 +100,13 @@ impl AccountError {
             Self::SignUpDisabled => "sign_up_disabled",
             Self::EmailTaken => "email_taken",
             Self::NotSignedIn => "not_signed_in",
+            Self::StepUpRequired => "step_up_required",
+            Self::ChallengeExpired => "challenge_expired",
+            Self::InvalidFactorCode => "invalid_factor_code",
+            Self::PasswordTooShortForSingleFactor { .. } => "password_too_short_for_single_factor",
+            Self::NotFound => "not_found",
+            Self::WebAuthn(_) => "webauthn_failed",
+            Self::WebAuthnUnavailable => "webauthn_unavailable",
             Self::Domain(error) => error.code(),
         }
     }

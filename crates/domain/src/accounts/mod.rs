@@ -30,17 +30,19 @@ pub use profile::{
 };
 pub use recovery::{request_password_reset, reset_password};
 pub use secret_token::{digest, new_code, new_link_token};
+pub(crate) use profile::check_current_password;
+pub(crate) use sessions::start_session;
 pub use sessions::{
     CurrentSession, authenticate, list_sessions, revoke_other_sessions, revoke_session, sign_out,
 };
 pub use settings::{AccountSettings, SessionPolicy};
 pub use setup::{NewAccount, complete_setup, create_user, ensure_setup_token};
-pub use sign_in::{SignedIn, sign_in};
+pub use sign_in::{SignInStep, SignedIn, sign_in};
 pub use sign_up::{SignUp, sign_up};
 pub use user::{User, UserStatus};
 pub use verification::{resend_verification, verify_with_code, verify_with_link};
 
-use crate::{Clock, secrets::Keyring, store::Store};
+use crate::{Clock, authorization::Authorizer, secrets::Keyring, store::Store};
 
 /// What the account use cases need.
 #[derive(Debug, Clone)]
@@ -55,4 +57,6 @@ pub struct Accounts {
     pub hasher: PasswordHasher,
     /// Rules and lifetimes.
     pub settings: AccountSettings,
+    /// Who holds which roles (the MFA policy asks).
+    pub authorizer: Arc<Authorizer>,
 }

@@ -121,7 +121,7 @@ pub async fn update_profile(
 
 /// Re-authentication with the current password, throttled like sign-in on the same counter, so
 /// a stolen session cannot be used to guess the password.
-async fn check_current_password(
+pub(crate) async fn check_current_password(
     accounts: &Accounts,
     current: &CurrentSession,
     password: &str,
@@ -164,12 +164,19 @@ pub async fn change_password(
     current_password: &str,
     new_password: &str,
 ) -> Result<(String, SessionRow), AccountError> {
+    crate::mfa::ensure_recent(accounts, current).await?;
     check_current_password(accounts, current, current_password).await?;
     let password = Password::new(new_password);
+    let has_mfa = accounts
+        .store
+        .mfa()
+        .factor_summary(current.user.id())
+        .await?
+        .has_second_factor();
     accounts
         .settings
         .password_policy
-        .check(&password, false, &current.user.personal_words())
+        .check(&password, has_mfa, &current.user.personal_words())
         .map_err(AccountError::Password)?;
     let hash = accounts.hasher.hash(&password).await?;
     let now = accounts.clock.now();
@@ -183,7 +190,15 @@ pub async fn change_password(
         })
         .await?;
     transaction.revoke_sessions(user.id(), None, now).await?;
-    let renewed = start_session(&mut *transaction, accounts, context, user.id(), now).await?;
+    let renewed = start_session(
+        &mut *transaction,
+        accounts,
+        context,
+        user.id(),
+        &current.session.amr,
+        now,
+    )
+    .await?;
     let mail = Email::new(
         EmailTemplate::PasswordChanged,
         user.email(),
@@ -214,6 +229,7 @@ pub async fn change_email(
     current_password: &str,
     new_email: &str,
 ) -> Result<(), AccountError> {
+    crate::mfa::ensure_recent(accounts, current).await?;
     check_current_password(accounts, current, current_password).await?;
     let email = parse_email(new_email)?;
     if email.normalized() == current.user.row.email_normalized {

@@ -23,12 +23,14 @@ pub struct CurrentSession {
     pub user: User,
 }
 
-/// Creates a session in `transaction`; returns the cookie value and the row.
-pub(super) async fn start_session(
+/// Creates a session in `transaction` for a user who just authenticated by `amr` (JSON array
+/// text); returns the cookie value and the row.
+pub(crate) async fn start_session(
     transaction: &mut dyn Transaction,
     accounts: &Accounts,
     context: &RequestContext,
     user: Uuid,
+    amr: &str,
     now: DateTime<Utc>,
 ) -> Result<(String, SessionRow), AccountError> {
     let (token, token_hash) = new_link_token()?;
@@ -45,7 +47,8 @@ pub(super) async fn start_session(
             .as_deref()
             .map(|agent| agent.chars().take(512).collect()),
         ip: context.ip.clone(),
-        amr: r#"["pwd"]"#.to_owned(),
+        amr: amr.to_owned(),
+        authenticated_at: now,
     };
     transaction.insert_session(&row).await?;
     Ok((token, row))

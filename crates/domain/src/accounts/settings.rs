@@ -3,6 +3,7 @@
 use chrono::Duration;
 
 use super::PasswordPolicy;
+use crate::mfa::MfaSettings;
 use crate::store::ThrottlePolicy;
 
 /// Session timeouts.
@@ -41,6 +42,8 @@ pub struct AccountSettings {
     pub code_attempts: i32,
     /// Largest custom-attributes JSON, in bytes.
     pub max_attributes_bytes: usize,
+    /// Second factors, step-up and the MFA policy.
+    pub mfa: MfaSettings,
 }
 
 impl AccountSettings {
@@ -77,6 +80,7 @@ impl AccountSettings {
             short_lifetime: Duration::minutes(10),
             code_attempts: 5,
             max_attributes_bytes: 16 * 1024,
+            mfa: MfaSettings::new(public_url, "Gatehouse"),
         }
     }
 

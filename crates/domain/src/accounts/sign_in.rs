@@ -10,6 +10,10 @@ use super::{
 };
 use crate::{
     audit::{Actor, Outcome, record},
+    mfa::{
+        amr,
+        challenge::{ChallengeState, SIGN_IN, begin_challenge},
+    },
     mail::{Email, EmailTemplate},
     store::{SessionRow, ThrottleDecision, UserRow},
 };
@@ -68,13 +72,38 @@ async fn notify_throttled(
     Ok(())
 }
 
-/// Signs in with email and password.
+/// Where a correct password leads.
+#[derive(Debug, Clone)]
+pub enum SignInStep {
+    /// Signed in (no second factor enrolled or required).
+    SignedIn(Box<SignedIn>),
+    /// A second factor is needed, or enrolment of one: answer the challenge with this token.
+    SecondFactor {
+        /// The challenge token (kept in a cookie).
+        token: String,
+        /// The user has no second factor and must (or is asked to) enrol one.
+        enrol: bool,
+    },
+}
+
+impl SignInStep {
+    /// The session, when the sign-in finished.
+    pub fn signed_in(self) -> Option<SignedIn> {
+        match self {
+            Self::SignedIn(signed_in) => Some(*signed_in),
+            Self::SecondFactor { .. } => None,
+        }
+    }
+}
+
+/// Signs in with email and password. Users with a second factor, and users who must enrol
+/// one, get a challenge instead of a session.
 pub async fn sign_in(
     accounts: &Accounts,
     context: &RequestContext,
     email: &str,
     password: &str,
-) -> Result<SignedIn, AccountError> {
+) -> Result<SignInStep, AccountError> {
     let now = accounts.clock.now();
     if let Err(error) = take_ip_attempt(accounts, "sign-in", context).await {
         record_failure(accounts, context, None, email, "throttled_ip", now).await?;
@@ -178,9 +207,49 @@ pub async fn sign_in(
             .rehash_password(user.id(), old, &new, now)
             .await?;
     }
+    let factors = accounts.store.mfa().factor_summary(user.id()).await?;
+    let requirement = crate::mfa::requirement(accounts, user.id(), &factors, now).await?;
+    if factors.has_second_factor() || requirement.required {
+        let enrol = !factors.has_second_factor();
+        let state = ChallengeState {
+            amr: vec![amr::PASSWORD.to_owned()],
+            enrol,
+            may_skip_until: requirement.grace_until,
+            ..ChallengeState::default()
+        };
+        let mut transaction = accounts.store.begin().await?;
+        let token = begin_challenge(
+            &mut *transaction,
+            accounts,
+            SIGN_IN,
+            user.id(),
+            None,
+            &state,
+            now,
+        )
+        .await?;
+        let mut event = context.event(
+            Actor::User(user.id()),
+            "user.first_factor",
+            Outcome::Success,
+            Some(user.id()),
+            Some(email),
+        );
+        event.details = Some(serde_json::json!({ "next": if enrol { "enrol" } else { "second_factor" } }));
+        record(&mut *transaction, &accounts.keyring, now, event).await?;
+        transaction.commit().await?;
+        return Ok(SignInStep::SecondFactor { token, enrol });
+    }
     let mut transaction = accounts.store.begin().await?;
-    let (token, session) =
-        start_session(&mut *transaction, accounts, context, user.id(), now).await?;
+    let (token, session) = start_session(
+        &mut *transaction,
+        accounts,
+        context,
+        user.id(),
+        &amr::encode(&[amr::PASSWORD]),
+        now,
+    )
+    .await?;
     let event = context.event(
         Actor::User(user.id()),
         "user.signed_in",
@@ -195,9 +264,9 @@ pub async fn sign_in(
         .users()
         .record_sign_in(user.id(), now)
         .await?;
-    Ok(SignedIn {
+    Ok(SignInStep::SignedIn(Box::new(SignedIn {
         token,
         session,
         user,
-    })
+    })))
 }

@@ -165,6 +165,17 @@ impl Authorizer {
         })
     }
 
+    /// The names of the roles `user` holds now (directly, unexpired, or through a group).
+    pub async fn role_names(&self, user: Uuid) -> Result<BTreeSet<String>, DomainError> {
+        let model = self.model().await?;
+        let assignments = self.store.rbac().user_assignments(user).await?;
+        Ok(model
+            .roles_of(&assignments, self.clock.now())
+            .into_iter()
+            .filter_map(|role| model.role_name(role).map(str::to_owned))
+            .collect())
+    }
+
     /// Whether `user` holds `capability`, and through which roles.
     pub async fn check(&self, user: Uuid, capability: &str) -> Result<Decision, DomainError> {
         let grants = self.grants(user).await?;

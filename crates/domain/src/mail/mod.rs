@@ -40,6 +40,10 @@ pub enum EmailTemplate {
     EmailChangeRequested,
     /// Sign-in was slowed down after failed attempts: `until`.
     SignInThrottled,
+    /// A recovery code was used to sign in: `time`, `remaining`, `link` (regenerate).
+    RecoveryCodeUsed,
+    /// An administrator removed every second factor: `time`, `link` (set up again).
+    MfaReset,
 }
 
 impl EmailTemplate {
@@ -53,6 +57,8 @@ impl EmailTemplate {
             Self::ConfirmNewEmail => "confirm_new_email",
             Self::EmailChangeRequested => "email_change_requested",
             Self::SignInThrottled => "sign_in_throttled",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::MfaReset => "mfa_reset",
         }
     }
 }

@@ -26,8 +26,10 @@ pub mod purpose {
     pub const MAIL: &str = "mail";
     /// The HMAC key for short codes and CSRF tokens.
     pub const TOKENS: &str = "tokens";
+    /// Seals TOTP seeds and sign-in challenge state; keys recovery-code digests.
+    pub const MFA: &str = "mfa";
     /// Every purpose Gatehouse uses, created at start-up.
-    pub const ALL: &[&str] = &[AUDIT_CHAIN, SUBJECT_KEK, AUDIT_ANONYMOUS, MAIL, TOKENS];
+    pub const ALL: &[&str] = &[AUDIT_CHAIN, SUBJECT_KEK, AUDIT_ANONYMOUS, MAIL, TOKENS, MFA];
 }
 
 /// Fills `buffer` from the operating system's CSPRNG.

@@ -157,6 +157,15 @@ pub trait MfaStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<ChallengeRow>, StoreError>;
 
+    /// The user's MFA enrolment deadline: the stored one, or `proposed` when none is stored
+    /// yet (it is stored then, once: insert-if-absent, then read; concurrent callers all get
+    /// the first stored value). `delete_all_factors` does not clear it.
+    async fn enrolment_due(
+        &self,
+        user_id: Uuid,
+        proposed: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError>;
+
     /// Deletes challenges that expired or were consumed before `before`. Returns how many.
     async fn prune_challenges(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
@@ -207,7 +216,7 @@ pub trait MfaWrites: Send {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Inserts a WebAuthn credential; `StoreError::Conflict` when its credential id exists.
+    /// Inserts a WebAuthn credential; `StoreError::AlreadyExists` when its credential id exists.
     async fn insert_webauthn(&mut self, row: &WebauthnRow) -> Result<(), StoreError>;
 
     /// Records a use: new serialised credential, counter and backup state, `last_used_at`.

@@ -52,7 +52,10 @@ fn shape(template: EmailTemplate) -> (&'static [&'static str], bool) {
     match template {
         EmailTemplate::VerifyEmail => (&["link"], true),
         EmailTemplate::AccountExists => (&["link", "reset_link"], false),
-        EmailTemplate::ResetPassword | EmailTemplate::ConfirmNewEmail => (&["link"], false),
+        EmailTemplate::ResetPassword
+        | EmailTemplate::ConfirmNewEmail
+        | EmailTemplate::RecoveryCodeUsed
+        | EmailTemplate::MfaReset => (&["link"], false),
         EmailTemplate::PasswordChanged
         | EmailTemplate::EmailChangeRequested
         | EmailTemplate::SignInThrottled => (&[], false),

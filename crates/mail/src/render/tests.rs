@@ -5,7 +5,7 @@ use gatehouse_domain::mail::{Email, EmailTemplate};
 use super::{html::escape, render};
 use crate::catalogue::Language;
 
-const TEMPLATES: [EmailTemplate; 7] = [
+const TEMPLATES: [EmailTemplate; 9] = [
     EmailTemplate::VerifyEmail,
     EmailTemplate::AccountExists,
     EmailTemplate::ResetPassword,
@@ -13,6 +13,8 @@ const TEMPLATES: [EmailTemplate; 7] = [
     EmailTemplate::ConfirmNewEmail,
     EmailTemplate::EmailChangeRequested,
     EmailTemplate::SignInThrottled,
+    EmailTemplate::RecoveryCodeUsed,
+    EmailTemplate::MfaReset,
 ];
 
 /// `template` with every value it documents.
@@ -31,6 +33,13 @@ fn complete(template: EmailTemplate, locale: Option<&str>) -> Email {
         EmailTemplate::PasswordChanged => email.with("time", "2026-06-01T09:00:00Z"),
         EmailTemplate::EmailChangeRequested => email.with("new_email", "new@example.com"),
         EmailTemplate::SignInThrottled => email.with("until", "2026-06-01T09:15:00+00:00"),
+        EmailTemplate::RecoveryCodeUsed => email
+            .with("time", "2026-06-01T09:00:00Z")
+            .with("remaining", "9")
+            .with("link", "https://id.example.com/account/mfa"),
+        EmailTemplate::MfaReset => email
+            .with("time", "2026-06-01T09:00:00Z")
+            .with("link", "https://id.example.com/account/mfa"),
     }
 }
 
