@@ -61,8 +61,13 @@ async fn run(calls: usize) -> Result<(), Box<dyn Error>> {
         clock.clone(),
     ));
     keyring.prepare(purpose::ALL).await?;
-    let accounts = gatehouse::accounts::accounts(&config, store.clone(), keyring, clock.clone())
-        .map_err(|failure| failure.message)?;
+    let authorizer = Arc::new(gatehouse_domain::authorization::Authorizer::new(
+        store.clone(),
+        clock.clone(),
+    ));
+    let accounts =
+        gatehouse::accounts::accounts(&config, store.clone(), keyring, clock.clone(), authorizer)
+            .map_err(|failure| failure.message)?;
     let account = NewAccount {
         email: "bench-admin@example.com".to_owned(),
         password: "lantern orbit pickle marathon".to_owned(),

@@ -11,11 +11,16 @@ use gatehouse_domain::{
     accounts::{
         AccountSettings, Accounts, HashingCost, PasswordHasher, SessionPolicy, ensure_setup_token,
     },
+    authorization::Authorizer,
+    mfa::{MfaPolicy, MfaSettings, UserVerification},
     secrets::Keyring,
     store::Store,
 };
 
-use crate::{config::Config, error::Failure};
+use crate::{
+    config::{Config, MfaPolicyConfig, UserVerificationConfig},
+    error::Failure,
+};
 
 /// The account rules the configuration asks for.
 pub fn settings(config: &Config) -> AccountSettings {
@@ -30,6 +35,22 @@ pub fn settings(config: &Config) -> AccountSettings {
     settings.sessions = SessionPolicy {
         idle: Span::minutes(config.sessions.idle_timeout_minutes),
         absolute: Span::hours(config.sessions.absolute_timeout_hours),
+    };
+    let mfa = &config.mfa;
+    settings.mfa = MfaSettings::new(&config.http.public_url, &config.branding.product_name);
+    settings.mfa.policy = match mfa.policy {
+        MfaPolicyConfig::Off => MfaPolicy::Off,
+        MfaPolicyConfig::Optional => MfaPolicy::Optional,
+        MfaPolicyConfig::Required => MfaPolicy::Required,
+    };
+    settings.mfa.required_roles = mfa.required_roles.clone();
+    settings.mfa.admins_required = mfa.require_for_admins;
+    settings.mfa.enrolment_grace = Span::days(mfa.enrolment_grace_days);
+    settings.mfa.step_up_max_age = Span::minutes(mfa.step_up_max_age_minutes);
+    settings.mfa.user_verification = match mfa.user_verification {
+        UserVerificationConfig::Required => UserVerification::Required,
+        UserVerificationConfig::Preferred => UserVerification::Preferred,
+        UserVerificationConfig::Discouraged => UserVerification::Discouraged,
     };
     settings
 }
@@ -62,6 +83,7 @@ pub fn accounts(
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     clock: Arc<dyn Clock>,
+    authorizer: Arc<Authorizer>,
 ) -> Result<Accounts, Failure> {
     Ok(Accounts {
         store,
@@ -69,6 +91,7 @@ pub fn accounts(
         clock,
         hasher: hasher(config)?,
         settings: settings(config),
+        authorizer,
     })
 }
 

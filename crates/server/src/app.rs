@@ -50,9 +50,14 @@ impl Services {
     ) -> Result<Self, Failure> {
         let mailer = gatehouse_mail::mailer(&config.email, data_dir)
             .map_err(|e| Failure::failed(format!("email: {e}")))?;
-        let accounts =
-            crate::accounts::accounts(config, store.clone(), keyring.clone(), clock.clone())?;
         let authorizer = Arc::new(Authorizer::new(store.clone(), clock.clone()));
+        let accounts = crate::accounts::accounts(
+            config,
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            authorizer.clone(),
+        )?;
         Ok(Self {
             store,
             keyring,

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod fixtures;
 pub mod jobs;
 pub mod keys;
+pub mod mfa;
 pub mod rbac;
 pub mod sessions;
 pub mod tamper;
@@ -71,6 +72,8 @@ macro_rules! store_contract_tests {
             revoke_session_revokes_only_the_owners_live_session,
             revoke_sessions_spares_the_kept_one,
             prune_deletes_sessions_ended_before_the_cutoff,
+            authenticated_at_round_trips,
+            reauthenticate_session_changes_only_live_sessions,
         ]);
         $crate::contract_module!($make, tokens: [
             token_is_consumed_once,
@@ -101,6 +104,32 @@ macro_rules! store_contract_tests {
             bump_increments_and_a_rolled_back_change_leaves_nothing,
             concurrent_model_changes_take_turns,
             links_to_unknown_rows_are_not_found,
+        ]);
+        $crate::contract_module!($make, mfa: [
+            totp_devices_round_trip_oldest_first,
+            totp_step_is_accepted_once_and_only_forward,
+            unconfirmed_totp_refuses_every_step,
+            confirm_totp_works_once_for_the_owner,
+            concurrent_totp_steps_are_accepted_once,
+            rename_and_delete_totp_only_for_the_owner,
+            delete_unconfirmed_totp_spares_confirmed_and_recent_devices,
+            recovery_code_is_used_once_by_its_owner,
+            replace_recovery_codes_kills_the_old_ones,
+            concurrent_uses_of_a_recovery_code_succeed_once,
+            webauthn_credentials_round_trip_oldest_first,
+            duplicate_credential_id_is_already_exists,
+            update_webauthn_use_records_the_use,
+            rename_and_delete_webauthn_only_for_the_owner,
+            factor_summary_counts_usable_factors,
+            delete_all_factors_removes_only_the_users_factors,
+            enrolment_due_is_stored_once,
+            rolled_back_mfa_changes_leave_nothing,
+            challenge_is_read_only_while_live,
+            challenge_is_consumed_once_and_only_for_its_kind,
+            challenge_attempts_count_up_to_the_max,
+            update_challenge_state_changes_only_live_challenges,
+            prune_challenges_deletes_challenges_ended_before_the_cutoff,
+            concurrent_challenge_consumptions_succeed_once,
         ]);
     };
 }

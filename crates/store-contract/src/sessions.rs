@@ -23,6 +23,7 @@ fn session(user_id: Uuid, created_at: DateTime<Utc>) -> SessionRow {
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64) ✓".to_owned()),
         ip: Some("2001:db8::1".to_owned()),
         amr: r#"["pwd"]"#.to_owned(),
+        authenticated_at: created_at,
     }
 }
 
@@ -294,4 +295,88 @@ pub async fn prune_deletes_sessions_ended_before_the_cutoff(store: Arc<dyn Store
         .await
         .unwrap();
     assert_eq!(listed, vec![live]);
+}
+
+/// `authenticated_at` is stored apart from `created_at` and comes back exactly, from a touch
+/// and from a listing.
+pub async fn authenticated_at_round_trips(store: Arc<dyn Store>) {
+    let owner = user_id(&store, "auth-time@example.test").await;
+    let stepped_up = SessionRow {
+        authenticated_at: epoch() + Duration::minutes(7) + Duration::microseconds(1),
+        amr: r#"["pwd","otp","mfa"]"#.to_owned(),
+        ..session(owner, epoch())
+    };
+    insert(&store, &[&stepped_up]).await;
+    let now = epoch() + Duration::minutes(10);
+    let touched = store
+        .sessions()
+        .touch(
+            &stepped_up.token_hash,
+            now,
+            epoch() - Duration::hours(1),
+            epoch(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(touched, Some(stepped_up.clone()));
+    let listed = store.sessions().list_for_user(owner, now).await.unwrap();
+    assert_eq!(listed, vec![stepped_up]);
+}
+
+/// A fresh authentication sets the `amr` and `authenticated_at` of a live session and nothing
+/// else; a revoked, expired or unknown session is left alone.
+pub async fn reauthenticate_session_changes_only_live_sessions(store: Arc<dyn Store>) {
+    let owner = user_id(&store, "step-up@example.test").await;
+    let now = epoch() + Duration::hours(2);
+    let live = session(owner, epoch());
+    let revoked = SessionRow {
+        revoked_at: Some(now - Duration::minutes(1)),
+        ..session(owner, epoch())
+    };
+    let expired = SessionRow {
+        expires_at: now,
+        ..session(owner, epoch())
+    };
+    insert(&store, &[&live, &revoked, &expired]).await;
+    let amr = r#"["pwd","hwk","mfa"]"#;
+
+    let mut transaction = store.begin().await.unwrap();
+    for row in [&revoked, &expired] {
+        let changed = transaction.reauthenticate_session(row.id, amr, now).await;
+        assert!(!changed.unwrap());
+    }
+    let unknown = transaction
+        .reauthenticate_session(Uuid::now_v7(), amr, now)
+        .await;
+    assert!(!unknown.unwrap());
+    let changed = transaction.reauthenticate_session(live.id, amr, now).await;
+    assert!(changed.unwrap());
+    transaction.commit().await.unwrap();
+
+    let touched = store
+        .sessions()
+        .touch(&live.token_hash, now, epoch() - Duration::hours(1), epoch())
+        .await
+        .unwrap();
+    let expected = SessionRow {
+        amr: amr.to_owned(),
+        authenticated_at: now,
+        ..live.clone()
+    };
+    assert_eq!(touched, Some(expected));
+
+    // A step-up in a transaction that rolls back changes nothing.
+    let mut transaction = store.begin().await.unwrap();
+    let later = now + Duration::minutes(1);
+    let changed = transaction
+        .reauthenticate_session(live.id, r#"["pwd"]"#, later)
+        .await;
+    assert!(changed.unwrap());
+    transaction.rollback().await.unwrap();
+    let listed = store.sessions().list_for_user(owner, now).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].amr.as_str(), listed[0].authenticated_at),
+        (amr, now)
+    );
 }

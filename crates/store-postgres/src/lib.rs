@@ -4,10 +4,10 @@
 //! [`PostgresStore::migrate`]), the translation of `sqlx` errors into [`StoreError`]s, and the
 //! implementation of every storage port of `gatehouse_domain::store` on a connection pool.
 //! Several nodes share one database: the job queue claims with `FOR UPDATE SKIP LOCKED`, the
-//! audit chainer serialises on an advisory lock, throttle counters and one-time tokens change
-//! under row locks, authorization-model changes serialise on the `rbac_version` row lock, and
-//! uniqueness races are settled by the database's unique indexes. Time is never read here:
-//! every timestamp comes from the caller.
+//! audit chainer serialises on an advisory lock, throttle counters, one-time tokens, TOTP steps,
+//! recovery codes and sign-in challenges change under row locks, authorization-model changes
+//! serialise on the `rbac_version` row lock, and uniqueness races are settled by the database's
+//! unique indexes. Time is never read here: every timestamp comes from the caller.
 //!
 //! [`testing`] creates isolated databases for test suites.
 
@@ -16,6 +16,8 @@ mod chain;
 mod error;
 mod jobs;
 mod keys;
+mod mfa;
+mod mfa_writes;
 mod migrations;
 mod rbac;
 mod rbac_writes;
@@ -33,7 +35,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, RbacStore, SessionStore, Store,
+    AuditStore, Backend, JobStore, KeyStore, MfaStore, PoolStats, RbacStore, SessionStore, Store,
     ThrottleStore, Transaction, UserStore,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -43,6 +45,7 @@ use crate::audit::PostgresAudit;
 use crate::error::store_error;
 use crate::jobs::PostgresJobs;
 use crate::keys::PostgresKeys;
+use crate::mfa::PostgresMfa;
 use crate::rbac::PostgresRbac;
 use crate::sessions::PostgresSessions;
 use crate::throttle::PostgresThrottle;
@@ -61,6 +64,7 @@ pub struct PostgresStore {
     sessions: PostgresSessions,
     throttle: PostgresThrottle,
     rbac: PostgresRbac,
+    mfa: PostgresMfa,
 }
 
 impl PostgresStore {
@@ -100,6 +104,7 @@ impl PostgresStore {
             sessions: PostgresSessions::new(pool.clone()),
             throttle: PostgresThrottle::new(pool.clone()),
             rbac: PostgresRbac::new(pool.clone()),
+            mfa: PostgresMfa::new(pool.clone()),
             pool,
         }
     }
@@ -197,5 +202,9 @@ impl Store for PostgresStore {
 
     fn rbac(&self) -> &dyn RbacStore {
         &self.rbac
+    }
+
+    fn mfa(&self) -> &dyn MfaStore {
+        &self.mfa
     }
 }

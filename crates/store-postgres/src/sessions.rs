@@ -38,7 +38,7 @@ impl SessionStore for PostgresSessions {
         let Some(mut row) = sqlx::query_as!(
             SessionRow,
             "SELECT id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at,
-                    user_agent, ip, amr
+                    user_agent, ip, amr, authenticated_at
              FROM sessions
              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
                AND last_seen_at > $3",
@@ -78,7 +78,7 @@ impl SessionStore for PostgresSessions {
         sqlx::query_as!(
             SessionRow,
             "SELECT id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at,
-                    user_agent, ip, amr
+                    user_agent, ip, amr, authenticated_at
              FROM sessions
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
              ORDER BY created_at DESC, id DESC",
@@ -107,8 +107,8 @@ impl SessionWrites for PostgresTransaction {
     async fn insert_session(&mut self, row: &SessionRow) -> Result<(), StoreError> {
         sqlx::query!(
             "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at,
-                                   revoked_at, user_agent, ip, amr)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                   revoked_at, user_agent, ip, amr, authenticated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             row.id,
             row.token_hash,
             row.user_id,
@@ -119,6 +119,7 @@ impl SessionWrites for PostgresTransaction {
             row.user_agent.as_deref(),
             row.ip.as_deref(),
             row.amr,
+            row.authenticated_at,
         )
         .execute(self.connection())
         .await
@@ -137,6 +138,25 @@ impl SessionWrites for PostgresTransaction {
              WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL AND expires_at > $3",
             user_id,
             session_id,
+            now,
+        )
+        .execute(self.connection())
+        .await
+        .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn reauthenticate_session(
+        &mut self,
+        session_id: Uuid,
+        amr: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query!(
+            "UPDATE sessions SET amr = $2, authenticated_at = $3
+             WHERE id = $1 AND revoked_at IS NULL AND expires_at > $3",
+            session_id,
+            amr,
             now,
         )
         .execute(self.connection())

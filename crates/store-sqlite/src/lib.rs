@@ -20,6 +20,9 @@ mod error;
 mod job_record;
 mod jobs;
 mod keys;
+mod mfa;
+mod mfa_record;
+mod mfa_writes;
 mod pools;
 mod queue;
 mod rbac;
@@ -39,7 +42,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, RbacStore, SessionStore, Store,
+    AuditStore, Backend, JobStore, KeyStore, MfaStore, PoolStats, RbacStore, SessionStore, Store,
     ThrottleStore, Transaction, UserStore,
 };
 use sqlx::migrate::Migrator;
@@ -48,6 +51,7 @@ use crate::audit::SqliteAuditStore;
 use crate::error::migrate_error;
 use crate::jobs::SqliteJobStore;
 use crate::keys::SqliteKeyStore;
+use crate::mfa::SqliteMfaStore;
 use crate::pools::Pools;
 use crate::rbac::SqliteRbacStore;
 use crate::sessions::SqliteSessionStore;
@@ -69,6 +73,7 @@ pub struct SqliteStore {
     sessions: SqliteSessionStore,
     throttle: SqliteThrottleStore,
     rbac: SqliteRbacStore,
+    mfa: SqliteMfaStore,
 }
 
 impl SqliteStore {
@@ -89,6 +94,7 @@ impl SqliteStore {
             sessions: SqliteSessionStore::new(pools.clone()),
             throttle: SqliteThrottleStore::new(pools.clone()),
             rbac: SqliteRbacStore::new(pools.clone()),
+            mfa: SqliteMfaStore::new(pools.clone()),
             pools,
         })
     }
@@ -158,5 +164,9 @@ impl Store for SqliteStore {
 
     fn rbac(&self) -> &dyn RbacStore {
         &self.rbac
+    }
+
+    fn mfa(&self) -> &dyn MfaStore {
+        &self.mfa
     }
 }

@@ -24,6 +24,7 @@ struct SessionRecord {
     user_agent: Option<String>,
     ip: Option<String>,
     amr: String,
+    authenticated_at: i64,
 }
 
 impl TryFrom<SessionRecord> for SessionRow {
@@ -41,6 +42,7 @@ impl TryFrom<SessionRecord> for SessionRow {
             user_agent: record.user_agent,
             ip: record.ip,
             amr: record.amr,
+            authenticated_at: timestamp(record.authenticated_at)?,
         })
     }
 }
@@ -54,10 +56,11 @@ pub(crate) async fn insert_session(
     let last_seen_at = micros(row.last_seen_at);
     let expires_at = micros(row.expires_at);
     let revoked_at = row.revoked_at.map(micros);
+    let authenticated_at = micros(row.authenticated_at);
     sqlx::query!(
         "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, \
-             revoked_at, user_agent, ip, amr) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             revoked_at, user_agent, ip, amr, authenticated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         row.id,
         row.token_hash,
         row.user_id,
@@ -68,6 +71,7 @@ pub(crate) async fn insert_session(
         row.user_agent,
         row.ip,
         row.amr,
+        authenticated_at,
     )
     .execute(connection)
     .await
@@ -94,6 +98,28 @@ pub(crate) async fn revoke_session(
     .await
     .map_err(store_error)?;
     Ok(revoked.rows_affected() == 1)
+}
+
+/// Records a fresh authentication on the live session `session_id`: its `amr` and
+/// `authenticated_at`. True when the session was live.
+pub(crate) async fn reauthenticate_session(
+    connection: &mut SqliteConnection,
+    session_id: Uuid,
+    amr: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let now = micros(now);
+    let changed = sqlx::query!(
+        "UPDATE sessions SET amr = ?2, authenticated_at = ?3 \
+         WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?3",
+        session_id,
+        amr,
+        now,
+    )
+    .execute(connection)
+    .await
+    .map_err(store_error)?;
+    Ok(changed.rows_affected() == 1)
 }
 
 /// Revokes every live session of the user except `keep`. Returns how many.
@@ -146,7 +172,7 @@ impl SessionStore for SqliteSessionStore {
         let Some(mut record) = sqlx::query_as!(
             SessionRecord,
             r#"SELECT id AS "id: _", token_hash, user_id AS "user_id: _", created_at,
-                   last_seen_at, expires_at, revoked_at, user_agent, ip, amr
+                   last_seen_at, expires_at, revoked_at, user_agent, ip, amr, authenticated_at
                FROM sessions
                WHERE token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2
                    AND last_seen_at > ?3"#,
@@ -187,7 +213,7 @@ impl SessionStore for SqliteSessionStore {
         let records = sqlx::query_as!(
             SessionRecord,
             r#"SELECT id AS "id: _", token_hash, user_id AS "user_id: _", created_at,
-                   last_seen_at, expires_at, revoked_at, user_agent, ip, amr
+                   last_seen_at, expires_at, revoked_at, user_agent, ip, amr, authenticated_at
                FROM sessions
                WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
                ORDER BY created_at DESC, id DESC"#,

@@ -11,16 +11,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    ApiRow, AuditRow, CapabilityRow, EnqueueOutcome, GroupRow, NewJob, OneTimeTokenRow,
-    PasswordRow, RbacWrites, RoleRow, SessionRow, SessionWrites, SubjectKeyRow, TokenWrites,
-    Transaction, UserRow, UserWrites,
+    ApiRow, AuditRow, CapabilityRow, ChallengeRow, EnqueueOutcome, GroupRow, MfaWrites, NewJob,
+    OneTimeTokenRow, PasswordRow, RbacWrites, RecoveryCodeRow, RoleRow, SessionRow, SessionWrites,
+    SubjectKeyRow, TokenWrites, TotpRow, Transaction, UserRow, UserWrites, WebauthnRow,
 };
 use sqlx::{Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::store_error;
 use crate::pools::Pools;
-use crate::{audit, keys, queue, rbac_links, rbac_writes, sessions, tokens, users};
+use crate::{audit, keys, mfa_writes, queue, rbac_links, rbac_writes, sessions, tokens, users};
 
 /// One use case's atomic change. Dropping it uncommitted rolls it back.
 pub(crate) struct SqliteTransaction {
@@ -125,6 +125,15 @@ impl SessionWrites for SqliteTransaction {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         sessions::revoke_session(self.connection().await?, user_id, session_id, now).await
+    }
+
+    async fn reauthenticate_session(
+        &mut self,
+        session_id: Uuid,
+        amr: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        sessions::reauthenticate_session(self.connection().await?, session_id, amr, now).await
     }
 
     async fn revoke_sessions(
@@ -261,5 +270,126 @@ impl RbacWrites for SqliteTransaction {
 
     async fn unassign_role(&mut self, user_id: Uuid, role_id: Uuid) -> Result<bool, StoreError> {
         rbac_links::unassign_role(self.connection().await?, user_id, role_id).await
+    }
+}
+
+#[async_trait]
+impl MfaWrites for SqliteTransaction {
+    async fn insert_totp(&mut self, row: &TotpRow) -> Result<(), StoreError> {
+        mfa_writes::insert_totp(self.connection().await?, row).await
+    }
+
+    async fn confirm_totp(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        step: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        mfa_writes::confirm_totp(self.connection().await?, user_id, id, step, now).await
+    }
+
+    async fn rename_totp(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        mfa_writes::rename_totp(self.connection().await?, user_id, id, name).await
+    }
+
+    async fn delete_totp(&mut self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        mfa_writes::delete_totp(self.connection().await?, user_id, id).await
+    }
+
+    async fn delete_unconfirmed_totp(
+        &mut self,
+        user_id: Uuid,
+        before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        mfa_writes::delete_unconfirmed_totp(self.connection().await?, user_id, before).await
+    }
+
+    async fn replace_recovery_codes(
+        &mut self,
+        user_id: Uuid,
+        rows: &[RecoveryCodeRow],
+    ) -> Result<(), StoreError> {
+        mfa_writes::replace_recovery_codes(self.connection().await?, user_id, rows).await
+    }
+
+    async fn use_recovery_code(
+        &mut self,
+        user_id: Uuid,
+        code_mac: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        mfa_writes::use_recovery_code(self.connection().await?, user_id, code_mac, now).await
+    }
+
+    async fn insert_webauthn(&mut self, row: &WebauthnRow) -> Result<(), StoreError> {
+        mfa_writes::insert_webauthn(self.connection().await?, row).await
+    }
+
+    async fn update_webauthn_use(
+        &mut self,
+        id: Uuid,
+        credential: &str,
+        sign_count: i64,
+        backup_state: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let connection = self.connection().await?;
+        mfa_writes::update_webauthn_use(connection, id, credential, sign_count, backup_state, now)
+            .await
+    }
+
+    async fn rename_webauthn(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        mfa_writes::rename_webauthn(self.connection().await?, user_id, id, name).await
+    }
+
+    async fn delete_webauthn(&mut self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+        mfa_writes::delete_webauthn(self.connection().await?, user_id, id).await
+    }
+
+    async fn delete_all_factors(&mut self, user_id: Uuid) -> Result<u64, StoreError> {
+        mfa_writes::delete_all_factors(self.connection().await?, user_id).await
+    }
+
+    async fn insert_challenge(&mut self, row: &ChallengeRow) -> Result<(), StoreError> {
+        mfa_writes::insert_challenge(self.connection().await?, row).await
+    }
+
+    async fn consume_challenge(
+        &mut self,
+        token_hash: &[u8],
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ChallengeRow>, StoreError> {
+        mfa_writes::consume_challenge(self.connection().await?, token_hash, kind, now).await
+    }
+
+    async fn spend_challenge_attempt(
+        &mut self,
+        token_hash: &[u8],
+        max_attempts: i32,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i32>, StoreError> {
+        let connection = self.connection().await?;
+        mfa_writes::spend_challenge_attempt(connection, token_hash, max_attempts, now).await
+    }
+
+    async fn update_challenge_state(
+        &mut self,
+        token_hash: &[u8],
+        state: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        mfa_writes::update_challenge_state(self.connection().await?, token_hash, state, now).await
     }
 }

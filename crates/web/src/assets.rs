@@ -13,6 +13,8 @@ use axum::{
 use crate::{AppState, Problem};
 
 const STYLESHEET: &str = include_str!("../assets/gatehouse.css");
+/// The WebAuthn ceremonies of the hosted pages (CSP allows no inline script).
+const WEBAUTHN_SCRIPT: &str = include_str!("../assets/webauthn.js");
 /// Assets carry no personal data; caches may keep them briefly.
 const CACHE: &str = "public, max-age=3600";
 
@@ -22,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/gatehouse.css", get(stylesheet))
         .route("/assets/brand.css", get(brand))
         .route("/assets/logo", get(logo))
+        .route("/assets/webauthn.js", get(webauthn_script))
 }
 
 async fn stylesheet() -> Response {
@@ -31,6 +34,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, CACHE),
         ],
         STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn webauthn_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        WEBAUTHN_SCRIPT,
     )
         .into_response()
 }

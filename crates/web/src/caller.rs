@@ -26,6 +26,8 @@ pub struct Caller {
     pub session: Option<CurrentSession>,
     /// The language to answer in.
     pub language: Language,
+    /// The token of a sign-in or step-up waiting for its second step (its cookie), if any.
+    pub challenge: Option<String>,
     /// What use cases record about the request.
     pub context: RequestContext,
 }
@@ -83,10 +85,12 @@ impl FromRequestParts<AppState> for Caller {
             request_id: header_text(&parts.headers, "x-request-id", 64),
             locale: Some(language.tag().to_owned()),
         };
+        let challenge = cookies::read(&parts.headers, cookies::CHALLENGE).map(str::to_owned);
         Ok(Self {
             state: state.clone(),
             session,
             language,
+            challenge,
             context,
         })
     }

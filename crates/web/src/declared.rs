@@ -9,7 +9,7 @@ use axum::{
     middleware,
     routing::{self, MethodRouter},
 };
-use gatehouse_domain::authorization::capability::{ROLES_READ, ROLES_WRITE};
+use gatehouse_domain::authorization::capability::{MFA_RESET, ROLES_READ, ROLES_WRITE, USERS_READ};
 
 use crate::{
     AppState, api, console, csrf,
@@ -56,7 +56,7 @@ where
 }
 
 fn declarations() -> Vec<Declared> {
-    use console::{capabilities, groups, role_delete, roles, user_roles};
+    use console::{capabilities, groups, role_delete, roles, user_mfa, user_roles};
     let read = Need::Capability(ROLES_READ);
     let write = Need::Capability(ROLES_WRITE);
     vec![
@@ -84,6 +84,16 @@ fn declarations() -> Vec<Declared> {
             "/console/users/{id}/roles/{role}/unassign",
             write,
             user_roles::unassign,
+        ),
+        get(
+            "/console/users/{id}/mfa",
+            Need::Capability(USERS_READ),
+            user_mfa::show,
+        ),
+        post(
+            "/console/users/{id}/mfa/reset",
+            Need::Capability(MFA_RESET),
+            user_mfa::reset,
         ),
         post("/api/v1/authorize", Need::SignedIn, api::authorize),
     ]
@@ -147,10 +157,11 @@ mod tests {
             .iter()
             .filter(|r| r.path.starts_with("/console"))
         {
-            let expected = if route.method == Method::GET {
-                ROLES_READ
-            } else {
-                ROLES_WRITE
+            let expected = match (route.method.clone(), route.path) {
+                (Method::GET, "/console/users/{id}/mfa") => USERS_READ,
+                (Method::POST, "/console/users/{id}/mfa/reset") => MFA_RESET,
+                (Method::GET, _) => ROLES_READ,
+                _ => ROLES_WRITE,
             };
             assert_eq!(route.need, Need::Capability(expected), "{}", route.path);
         }

@@ -83,7 +83,46 @@ pub async fn enforce(State(guard): State<Guard>, request: Request, next: Next) -
             }
         }
     }
+    if guard.route.method != Method::GET
+        && !guard.route.is_api()
+        && let Err(error) =
+            gatehouse_domain::mfa::ensure_recent(&guard.state.accounts, session).await
+    {
+        if let gatehouse_domain::accounts::AccountError::StepUpRequired = error {
+            return step_up(&parts);
+        }
+        return crate::surface::respond(&guard.state, &parts, caller.failure(error));
+    }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// Administrative actions need a recent authentication: to `/confirm-identity` and back to the
+/// console page the form was on (the longest prefix of the form's path that is a page).
+fn step_up(parts: &Parts) -> Response {
+    let path = parts.uri.path();
+    let pages: Vec<GuardedRoute> = crate::declared::guarded_routes()
+        .into_iter()
+        .filter(|route| route.method == Method::GET && !route.is_api())
+        .collect();
+    let matches = |candidate: &str, pattern: &str| {
+        let (a, b): (Vec<_>, Vec<_>) =
+            (candidate.split('/').collect(), pattern.split('/').collect());
+        a.len() == b.len()
+            && a.iter()
+                .zip(&b)
+                .all(|(have, want)| want.starts_with('{') || have == want)
+    };
+    let mut candidate = path;
+    let back = loop {
+        if pages.iter().any(|page| matches(candidate, page.path)) {
+            break candidate;
+        }
+        match candidate.rfind('/') {
+            Some(cut) if cut > 0 => candidate = &candidate[..cut],
+            _ => break "/console/roles",
+        }
+    };
+    crate::account::mfa_step_up_redirect(back)
 }
 
 fn signed_out(route: &GuardedRoute, parts: &Parts) -> Response {

@@ -60,7 +60,9 @@ pub enum AccountError {
     #[error("this code is wrong or was already used")]
     InvalidFactorCode,
     /// Removing the last second factor needs a password of single-factor length first.
-    #[error("set a password of at least {minimum} characters before removing your last second factor")]
+    #[error(
+        "set a password of at least {minimum} characters before removing your last second factor"
+    )]
     PasswordTooShortForSingleFactor {
         /// The single-factor minimum.
         minimum: usize,

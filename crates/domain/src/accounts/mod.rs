@@ -25,12 +25,12 @@ pub use email::EmailAddress;
 pub use error::AccountError;
 pub use hasher::{BUSY_RETRY_AFTER_SECS, HashingCost, PasswordHasher, Verification};
 pub use password::{Password, PasswordPolicy, PasswordProblem};
+pub(crate) use profile::check_current_password;
 pub use profile::{
     ProfileChanges, change_email, change_password, confirm_email_change, update_profile,
 };
 pub use recovery::{request_password_reset, reset_password};
 pub use secret_token::{digest, new_code, new_link_token};
-pub(crate) use profile::check_current_password;
 pub(crate) use sessions::start_session;
 pub use sessions::{
     CurrentSession, authenticate, list_sessions, revoke_other_sessions, revoke_session, sign_out,

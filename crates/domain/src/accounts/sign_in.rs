@@ -10,11 +10,11 @@ use super::{
 };
 use crate::{
     audit::{Actor, Outcome, record},
+    mail::{Email, EmailTemplate},
     mfa::{
         amr,
         challenge::{ChallengeState, SIGN_IN, begin_challenge},
     },
-    mail::{Email, EmailTemplate},
     store::{SessionRow, ThrottleDecision, UserRow},
 };
 
@@ -235,7 +235,8 @@ pub async fn sign_in(
             Some(user.id()),
             Some(email),
         );
-        event.details = Some(serde_json::json!({ "next": if enrol { "enrol" } else { "second_factor" } }));
+        event.details =
+            Some(serde_json::json!({ "next": if enrol { "enrol" } else { "second_factor" } }));
         record(&mut *transaction, &accounts.keyring, now, event).await?;
         transaction.commit().await?;
         return Ok(SignInStep::SecondFactor { token, enrol });

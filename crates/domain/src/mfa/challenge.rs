@@ -20,6 +20,12 @@ use crate::{
 pub(crate) const SIGN_IN: &str = "sign_in";
 /// Challenge kind: a step-up waiting for its second factor.
 pub(crate) const STEP_UP: &str = "step_up";
+/// Challenge kind: a WebAuthn registration between its two requests (user and session set).
+pub(crate) const WEBAUTHN_REGISTER: &str = "webauthn_register";
+/// Challenge kind: a passwordless passkey sign-in between its two requests (no user yet).
+pub(crate) const PASSKEY_SIGN_IN: &str = "passkey_sign_in";
+/// Challenge kind: a step-up with a passkey alone (user and session set).
+pub(crate) const PASSKEY_STEP_UP: &str = "passkey_step_up";
 
 /// What a challenge is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +89,16 @@ pub(crate) async fn seal_state(
     Ok(key.seal(&json, &context_of(id))?)
 }
 
+/// The sealed state of `row`, opened.
+pub(crate) async fn open_state(
+    accounts: &Accounts,
+    row: &ChallengeRow,
+) -> Result<ChallengeState, AccountError> {
+    let key = accounts.keyring.key(purpose::MFA).await?;
+    serde_json::from_slice(&key.open(&row.state, &context_of(row.id))?)
+        .map_err(|e| crate::DomainError::Invalid(format!("challenge state: {e}")).into())
+}
+
 /// Starts a challenge in `transaction`; returns the browser's token.
 pub(crate) async fn begin_challenge(
     transaction: &mut dyn Transaction,
@@ -93,13 +109,27 @@ pub(crate) async fn begin_challenge(
     state: &ChallengeState,
     now: DateTime<Utc>,
 ) -> Result<String, AccountError> {
+    begin_ceremony(transaction, accounts, kind, Some(user), session, state, now).await
+}
+
+/// Starts a challenge in `transaction` whose user may not be known yet (a passkey sign-in);
+/// returns the browser's token.
+pub(crate) async fn begin_ceremony(
+    transaction: &mut dyn Transaction,
+    accounts: &Accounts,
+    kind: &str,
+    user: Option<Uuid>,
+    session: Option<Uuid>,
+    state: &ChallengeState,
+    now: DateTime<Utc>,
+) -> Result<String, AccountError> {
     let (token, token_hash) = new_link_token()?;
     let id = new_id();
     let row = ChallengeRow {
         id,
         token_hash,
         kind: kind.to_owned(),
-        user_id: Some(user),
+        user_id: user,
         session_id: session,
         state: seal_state(accounts, id, state).await?,
         attempts: 0,
@@ -117,6 +147,8 @@ pub async fn pending(accounts: &Accounts, token: &str) -> Result<Option<Pending>
     let Some(row) = accounts.store.mfa().challenge(&digest(token), now).await? else {
         return Ok(None);
     };
+    // Ceremony-only kinds (WebAuthn registration, passkey sign-in and step-up) are not
+    // answerable with a second factor.
     let kind = match row.kind.as_str() {
         SIGN_IN => PendingKind::SignIn,
         STEP_UP => PendingKind::StepUp,
@@ -135,9 +167,7 @@ pub async fn pending(accounts: &Accounts, token: &str) -> Result<Option<Pending>
     if user.status != crate::accounts::UserStatus::Active {
         return Ok(None);
     }
-    let key = accounts.keyring.key(purpose::MFA).await?;
-    let state: ChallengeState = serde_json::from_slice(&key.open(&row.state, &context_of(row.id))?)
-        .map_err(|e| crate::DomainError::Invalid(format!("challenge state: {e}")))?;
+    let state = open_state(accounts, &row).await?;
     let factors = accounts.store.mfa().factor_summary(user_id).await?;
     Ok(Some(Pending {
         kind,
@@ -192,16 +222,23 @@ pub(crate) async fn finish_challenge(
         }
     }
     let factors_used = all.iter().filter(|m| **m != amr::MULTI_FACTOR).count();
-    if (factors_used >= 2 || methods.contains(&amr::MULTI_FACTOR)) && !all.contains(&amr::MULTI_FACTOR)
+    if (factors_used >= 2 || methods.contains(&amr::MULTI_FACTOR))
+        && !all.contains(&amr::MULTI_FACTOR)
     {
         all.push(amr::MULTI_FACTOR);
     }
     let encoded = amr::encode(&all);
     match pending.kind {
         PendingKind::SignIn => {
-            let (token, session) =
-                start_session(transaction, accounts, context, pending.user.id(), &encoded, now)
-                    .await?;
+            let (token, session) = start_session(
+                transaction,
+                accounts,
+                context,
+                pending.user.id(),
+                &encoded,
+                now,
+            )
+            .await?;
             Ok(Completed::SignedIn(Box::new(SignedIn {
                 token,
                 session,

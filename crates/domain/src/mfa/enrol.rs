@@ -244,7 +244,14 @@ pub(crate) async fn recovery_codes_if_none(
     user: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<String>>, AccountError> {
-    if accounts.store.mfa().factor_summary(user).await?.recovery_codes > 0 {
+    if accounts
+        .store
+        .mfa()
+        .factor_summary(user)
+        .await?
+        .recovery_codes
+        > 0
+    {
         return Ok(None);
     }
     let key = accounts.keyring.key(purpose::MFA).await?;
@@ -287,7 +294,12 @@ pub async fn confirm_totp(
     };
     let mut transaction = accounts.store.begin().await?;
     if !transaction
-        .confirm_totp(user.id(), device, i64::try_from(step).unwrap_or(i64::MAX), now)
+        .confirm_totp(
+            user.id(),
+            device,
+            i64::try_from(step).unwrap_or(i64::MAX),
+            now,
+        )
         .await?
     {
         return Err(AccountError::NotFound);
@@ -320,7 +332,10 @@ pub async fn rename_totp(
     let name = factor_name(name, "Authenticator app")?;
     let now = accounts.clock.now();
     let mut transaction = accounts.store.begin().await?;
-    if !transaction.rename_totp(current.user.id(), device, &name).await? {
+    if !transaction
+        .rename_totp(current.user.id(), device, &name)
+        .await?
+    {
         return Err(AccountError::NotFound);
     }
     audit(

@@ -23,12 +23,16 @@ pub mod webauthn;
 pub use admin::{UserFactors, reset_factors, user_factors};
 pub use challenge::{Completed, Pending, PendingKind, pending};
 pub use enrol::{
-    Factors, MAX_NAME_CHARS, TotpDevice, TotpEnrolment, WebauthnCredential, begin_totp, confirm_totp, factors,
-    regenerate_recovery_codes, remove_totp, remove_webauthn, rename_totp, rename_webauthn,
-    totp_enrolment,
+    Factors, MAX_NAME_CHARS, TotpDevice, TotpEnrolment, WebauthnCredential, begin_totp,
+    confirm_totp, factors, regenerate_recovery_codes, remove_totp, remove_webauthn, rename_totp,
+    rename_webauthn, totp_enrolment,
 };
 pub use policy::{Requirement, requirement};
 pub use second_factor::{skip_enrolment, verify_recovery_code, verify_totp};
 pub use settings::{MfaPolicy, MfaSettings, UserVerification};
 pub use step_up::{StepUp, ensure_recent, is_recent, reauthenticate_with_password};
-
+pub use webauthn::{
+    CredentialKind, begin_authentication, begin_passkey_sign_in, begin_passkey_step_up,
+    begin_registration, finish_passkey_sign_in, finish_passkey_step_up, finish_registration,
+    verify_webauthn,
+};

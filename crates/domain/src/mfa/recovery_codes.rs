@@ -106,8 +106,14 @@ mod tests {
     #[test]
     fn typed_codes_are_normalised() {
         assert_eq!(normalize("abcd-efgh-jkmn").as_deref(), Some("ABCDEFGHJKMN"));
-        assert_eq!(normalize(" ABCD EFGH JKMN ").as_deref(), Some("ABCDEFGHJKMN"));
-        assert_eq!(normalize("O1IL-0000-0000").as_deref(), Some("0111" .to_owned() + "00000000").as_deref());
+        assert_eq!(
+            normalize(" ABCD EFGH JKMN ").as_deref(),
+            Some("ABCDEFGHJKMN")
+        );
+        assert_eq!(
+            normalize("O1IL-0000-0000").as_deref(),
+            Some("0111".to_owned() + "00000000").as_deref()
+        );
         assert_eq!(normalize("ABCD-EFGH-JKM"), None);
         assert_eq!(normalize("ABCD-EFGH-JKMNP"), None);
         assert_eq!(normalize("ABCD-EFGH-JK!N"), None);

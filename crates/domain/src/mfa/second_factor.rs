@@ -33,7 +33,11 @@ pub(crate) async fn take_attempt(
     if let ThrottleDecision::Blocked { until } = accounts
         .store
         .throttle()
-        .take_attempt(&throttle_key(pending), &accounts.settings.account_throttle, now)
+        .take_attempt(
+            &throttle_key(pending),
+            &accounts.settings.account_throttle,
+            now,
+        )
         .await?
     {
         record_failure(accounts, context, pending, method, "throttled", now).await?;
@@ -113,7 +117,11 @@ pub(crate) async fn after_success(
     completed: &Completed,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
-    accounts.store.throttle().clear(&throttle_key(pending)).await?;
+    accounts
+        .store
+        .throttle()
+        .clear(&throttle_key(pending))
+        .await?;
     if let Completed::SignedIn(signed_in) = completed {
         accounts
             .store
@@ -267,7 +275,11 @@ pub async fn skip_enrolment(
             message: "set up a second factor to continue".to_owned(),
         });
     }
-    let methods: &[&str] = if enrolled_now { &[amr::MULTI_FACTOR] } else { &[] };
+    let methods: &[&str] = if enrolled_now {
+        &[amr::MULTI_FACTOR]
+    } else {
+        &[]
+    };
     let mut transaction = accounts.store.begin().await?;
     let completed =
         finish_challenge(&mut *transaction, accounts, context, &pending, methods, now).await?;

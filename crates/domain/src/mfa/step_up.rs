@@ -24,8 +24,8 @@ pub fn is_recent(
     now: DateTime<Utc>,
 ) -> bool {
     let fresh = now - current.session.authenticated_at <= accounts.settings.mfa.step_up_max_age;
-    let strong = !factors.has_second_factor()
-        || amr::contains(&current.session.amr, amr::MULTI_FACTOR);
+    let strong =
+        !factors.has_second_factor() || amr::contains(&current.session.amr, amr::MULTI_FACTOR);
     fresh && strong
 }
 

@@ -79,7 +79,11 @@ pub fn step_of(unix_seconds: u64) -> u64 {
 
 /// The step (within ±1 of `unix_seconds`'s) whose code is `code`, if any. Spaces in the code
 /// are ignored; anything but six digits matches nothing.
-pub fn matching_step(seed: &[u8], code: &str, unix_seconds: u64) -> Result<Option<u64>, DomainError> {
+pub fn matching_step(
+    seed: &[u8],
+    code: &str,
+    unix_seconds: u64,
+) -> Result<Option<u64>, DomainError> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != usize::from(DIGITS) || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
@@ -106,8 +110,7 @@ mod tests {
 
     const SHA1_SEED: &[u8] = b"12345678901234567890";
     const SHA256_SEED: &[u8] = b"12345678901234567890123456789012";
-    const SHA512_SEED: &[u8] =
-        b"1234567890123456789012345678901234567890123456789012345678901234";
+    const SHA512_SEED: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
 
     /// RFC 6238 Appendix B: time, then the SHA1, SHA256 and SHA512 codes (8 digits).
     const VECTORS: &[(u64, &str, &str, &str)] = &[
@@ -122,7 +125,11 @@ mod tests {
     #[test]
     fn rfc_6238_appendix_b_vectors() {
         for (time, sha1, sha256, sha512) in VECTORS {
-            assert_eq!(code_at(SHA1_SEED, Algorithm::SHA1, 8, *time).unwrap(), *sha1, "SHA1 at {time}");
+            assert_eq!(
+                code_at(SHA1_SEED, Algorithm::SHA1, 8, *time).unwrap(),
+                *sha1,
+                "SHA1 at {time}"
+            );
             assert_eq!(
                 code_at(SHA256_SEED, Algorithm::SHA256, 8, *time).unwrap(),
                 *sha256,
@@ -157,10 +164,22 @@ mod tests {
             // seed is random, so check the code really differs before asserting.
             let window: Vec<String> = [-1_i64, 0, 1]
                 .iter()
-                .map(|o| code_at(&seed, Algorithm::SHA1, DIGITS, (i64::try_from(now).unwrap() + o * 30) as u64).unwrap())
+                .map(|o| {
+                    code_at(
+                        &seed,
+                        Algorithm::SHA1,
+                        DIGITS,
+                        (i64::try_from(now).unwrap() + o * 30) as u64,
+                    )
+                    .unwrap()
+                })
                 .collect();
             if !window.contains(&code) {
-                assert_eq!(matching_step(&seed, &code, now).unwrap(), None, "offset {offset}");
+                assert_eq!(
+                    matching_step(&seed, &code, now).unwrap(),
+                    None,
+                    "offset {offset}"
+                );
             }
         }
     }
@@ -169,11 +188,19 @@ mod tests {
     fn malformed_codes_match_nothing() {
         let seed = new_seed().unwrap();
         for code in ["", "12345", "1234567", "12a456", "１２３４５６"] {
-            assert_eq!(matching_step(&seed, code, 1_700_000_000).unwrap(), None, "{code}");
+            assert_eq!(
+                matching_step(&seed, code, 1_700_000_000).unwrap(),
+                None,
+                "{code}"
+            );
         }
         let code = code_at(&seed, Algorithm::SHA1, DIGITS, 1_700_000_000).unwrap();
         let spaced = format!("{} {}", &code[..3], &code[3..]);
-        assert!(matching_step(&seed, &spaced, 1_700_000_000).unwrap().is_some());
+        assert!(
+            matching_step(&seed, &spaced, 1_700_000_000)
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]
@@ -183,7 +210,10 @@ mod tests {
         assert_ne!(seed, new_seed().unwrap());
         assert_eq!(base32(&seed).len(), 32);
         let uri = otpauth_uri("Acme ID", "ana@example.com", &seed);
-        assert!(uri.starts_with("otpauth://totp/Acme%20ID:ana@example.com?secret="), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/Acme%20ID:ana@example.com?secret="),
+            "{uri}"
+        );
         assert!(uri.contains("&issuer=Acme%20ID&"), "{uri}");
         assert!(uri.contains(&base32(&seed)));
     }

@@ -187,8 +187,12 @@ pub trait MfaWrites: Send {
     ) -> Result<bool, StoreError>;
 
     /// Renames one of the user's devices. True when it exists.
-    async fn rename_totp(&mut self, user_id: Uuid, id: Uuid, name: &str)
-    -> Result<bool, StoreError>;
+    async fn rename_totp(
+        &mut self,
+        user_id: Uuid,
+        id: Uuid,
+        name: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes one of the user's devices. True when it existed.
     async fn delete_totp(&mut self, user_id: Uuid, id: Uuid) -> Result<bool, StoreError>;

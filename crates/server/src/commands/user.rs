@@ -47,7 +47,17 @@ pub async fn create(
         .prepare(gatehouse_domain::secrets::purpose::ALL)
         .await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let accounts = accounts::accounts(&context.config, database.store(), keyring, clock)?;
+    let authorizer = Arc::new(gatehouse_domain::authorization::Authorizer::new(
+        database.store(),
+        clock.clone(),
+    ));
+    let accounts = accounts::accounts(
+        &context.config,
+        database.store(),
+        keyring,
+        clock,
+        authorizer,
+    )?;
     let account = NewAccount {
         email,
         password,

@@ -373,6 +373,16 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
             config.sessions.absolute_timeout_hours,
             1,
         ),
+        (
+            "mfa.enrolment_grace_days",
+            config.mfa.enrolment_grace_days,
+            0,
+        ),
+        (
+            "mfa.step_up_max_age_minutes",
+            config.mfa.step_up_max_age_minutes,
+            1,
+        ),
     ] {
         if value < minimum {
             return Err(error(

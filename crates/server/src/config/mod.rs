@@ -36,6 +36,8 @@ pub struct Config {
     pub passwords: PasswordsConfig,
     /// Browser sessions.
     pub sessions: SessionsConfig,
+    /// Second factors, step-up and the MFA policy.
+    pub mfa: MfaConfig,
     /// How hosted pages look.
     pub branding: BrandingConfig,
     /// Outgoing mail.
@@ -117,6 +119,61 @@ impl Default for SessionsConfig {
         Self {
             idle_timeout_minutes: 8 * 60,
             absolute_timeout_hours: 14 * 24,
+        }
+    }
+}
+
+/// `mfa.policy`: who must have a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MfaPolicyConfig {
+    /// Nobody may enrol new factors (enrolled ones are still asked for).
+    Off,
+    /// Everyone may; holders of `required_roles` (and administrators) must.
+    Optional,
+    /// Everyone must.
+    Required,
+}
+
+/// `mfa.user_verification`: WebAuthn user verification for security keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserVerificationConfig {
+    /// PIN or biometrics required.
+    Required,
+    /// When the authenticator can.
+    Preferred,
+    /// A touch is enough.
+    Discouraged,
+}
+
+/// `mfa.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MfaConfig {
+    /// `off`, `optional` or `required`.
+    pub policy: MfaPolicyConfig,
+    /// With `optional`: holders of these roles must have a second factor.
+    pub required_roles: Vec<String>,
+    /// Holders of `gatehouse:admin` must have a second factor.
+    pub require_for_admins: bool,
+    /// Days someone who must enrol may still sign in without, from the first time asked.
+    pub enrolment_grace_days: i64,
+    /// Sensitive actions need an authentication at most this many minutes old.
+    pub step_up_max_age_minutes: i64,
+    /// WebAuthn user verification for security keys: `required`, `preferred`, `discouraged`.
+    pub user_verification: UserVerificationConfig,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        Self {
+            policy: MfaPolicyConfig::Optional,
+            required_roles: Vec::new(),
+            require_for_admins: true,
+            enrolment_grace_days: 7,
+            step_up_max_age_minutes: 10,
+            user_verification: UserVerificationConfig::Preferred,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, PoolStats, RbacStore, SessionStore, Store,
+    AuditStore, Backend, JobStore, KeyStore, MfaStore, PoolStats, RbacStore, SessionStore, Store,
     ThrottleStore, Transaction, UserStore,
 };
 use gatehouse_store_sqlite::SqliteStore;
@@ -110,5 +110,9 @@ impl Store for TestStore {
 
     fn rbac(&self) -> &dyn RbacStore {
         self.store.rbac()
+    }
+
+    fn mfa(&self) -> &dyn MfaStore {
+        self.store.mfa()
     }
 }

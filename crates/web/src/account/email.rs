@@ -58,6 +58,7 @@ fn render(page: &Page, form: &FormState, email: &str) -> Result<Response, Halt> 
 
 /// `GET /account/email`.
 pub async fn show(page: Page) -> Result<Response, Halt> {
+    super::mfa::require_recent(&page, "/account/email").await?;
     render(&page, &FormState::default(), "")
 }
 
@@ -75,6 +76,9 @@ pub async fn change(page: Page, PageForm(form): PageForm<EmailForm>) -> Result<R
     .await
     {
         Ok(()) => Ok(page.see_other("/account?notice=email_change_sent")),
+        Err(gatehouse_domain::accounts::AccountError::StepUpRequired) => {
+            Ok(super::mfa::step_up_redirect("/account/email"))
+        }
         Err(error) => render(
             &page,
             &page.form_failure_of(page.caller.failure(error).reauthentication())?,

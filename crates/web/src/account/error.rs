@@ -149,6 +149,33 @@ impl Failure {
             AccountError::InvalidLink => (StatusCode::BAD_REQUEST, "error.invalid_link"),
             AccountError::SignUpDisabled => (StatusCode::FORBIDDEN, "error.sign_up_disabled"),
             AccountError::NotSignedIn => (StatusCode::UNAUTHORIZED, "error.not_signed_in"),
+            AccountError::StepUpRequired => (StatusCode::FORBIDDEN, "error.step_up_required"),
+            AccountError::ChallengeExpired => (StatusCode::BAD_REQUEST, "error.challenge_expired"),
+            AccountError::InvalidFactorCode => {
+                return Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    "error.invalid_factor_code",
+                )
+                .on_field("code");
+            }
+            AccountError::PasswordTooShortForSingleFactor { minimum } => {
+                return Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    "error.password_too_short_for_single_factor",
+                )
+                .on_field("password")
+                .with_value("minimum", minimum.to_string());
+            }
+            AccountError::NotFound => (StatusCode::NOT_FOUND, "error.not_found"),
+            AccountError::WebAuthn(detail) => {
+                return Self::new(StatusCode::BAD_REQUEST, code, "error.webauthn_failed")
+                    .with_detail(detail);
+            }
+            AccountError::WebAuthnUnavailable => {
+                (StatusCode::NOT_FOUND, "error.webauthn_unavailable")
+            }
         };
         Self::new(status, code, key)
     }

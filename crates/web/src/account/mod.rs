@@ -5,7 +5,9 @@
 mod email;
 pub mod error;
 pub mod message;
+mod mfa;
 pub mod page;
+pub use mfa::step_up_redirect as mfa_step_up_redirect;
 mod password;
 mod profile;
 mod recovery;
@@ -14,6 +16,7 @@ mod setup;
 mod sign_in;
 mod sign_up;
 mod verify_email;
+pub mod webauthn;
 
 use axum::{
     Router, middleware,
@@ -59,5 +62,36 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/account/sessions/{id}/revoke", post(sessions::revoke))
         .route("/setup", get(setup::show).post(setup::submit))
+        .route(
+            "/sign-in/second-factor",
+            get(mfa::show_challenge).post(mfa::submit_code),
+        )
+        .route("/sign-in/recovery-code", post(mfa::submit_recovery_code))
+        .route(
+            "/sign-in/enrol",
+            get(mfa::show_enrol).post(mfa::begin_enrol),
+        )
+        .route(
+            "/sign-in/enrol/totp/{id}",
+            get(mfa::show_enrol_totp).post(mfa::confirm_enrol_totp),
+        )
+        .route("/sign-in/enrol/finish", post(mfa::finish_enrol))
+        .route(
+            "/confirm-identity",
+            get(mfa::show_step_up).post(mfa::step_up),
+        )
+        .route("/account/mfa", get(mfa::show_account))
+        .route("/account/mfa/done", post(mfa::done))
+        .route("/account/mfa/totp", post(mfa::add_app))
+        .route(
+            "/account/mfa/totp/{id}",
+            get(mfa::show_app_setup).post(mfa::confirm_app),
+        )
+        .route("/account/mfa/totp/{id}/rename", post(mfa::rename_app))
+        .route("/account/mfa/totp/{id}/remove", post(mfa::remove_app))
+        .route("/account/mfa/webauthn/{id}/rename", post(mfa::rename_key))
+        .route("/account/mfa/webauthn/{id}/remove", post(mfa::remove_key))
+        .route("/account/mfa/recovery-codes", post(mfa::regenerate_codes))
+        .merge(webauthn::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), csrf::enforce))
 }

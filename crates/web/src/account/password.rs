@@ -36,6 +36,7 @@ fn render(page: &Page, form: &FormState) -> Result<Response, Halt> {
 
 /// `GET /account/password`.
 pub async fn show(page: Page) -> Result<Response, Halt> {
+    super::mfa::require_recent(&page, "/account/password").await?;
     render(&page, &FormState::default())
 }
 
@@ -56,6 +57,9 @@ pub async fn change(page: Page, PageForm(form): PageForm<PasswordForm>) -> Resul
             let mut response = page.see_other("/account?notice=password_changed");
             cookies::append(&mut response, page.caller.session_cookie(&token));
             Ok(response)
+        }
+        Err(accounts::AccountError::StepUpRequired) => {
+            Ok(super::mfa::step_up_redirect("/account/password"))
         }
         Err(error) => render(
             &page,

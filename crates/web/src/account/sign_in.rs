@@ -22,6 +22,7 @@ struct SignInTemplate<'a> {
     email: &'a str,
     next: &'a str,
     sign_up_enabled: bool,
+    passkeys: bool,
 }
 
 /// The sign-in form.
@@ -42,6 +43,7 @@ fn render(page: &Page, form: &FormState, email: &str, next: &str) -> Response {
             email,
             next,
             sign_up_enabled: page.state().site.sign_up_enabled,
+            passkeys: page.state().accounts.settings.mfa.webauthn.is_some(),
         },
     )
 }
@@ -67,7 +69,10 @@ pub async fn submit(page: Page, PageForm(form): PageForm<SignInForm>) -> Respons
         .unwrap_or("/account");
     let accounts = &page.state().accounts;
     match accounts::sign_in(accounts, &page.caller.context, &form.email, &form.password).await {
-        Ok(signed_in) => {
+        Ok(accounts::SignInStep::SecondFactor { token, enrol }) => {
+            super::mfa::second_step(&page, &token, enrol, next)
+        }
+        Ok(accounts::SignInStep::SignedIn(signed_in)) => {
             page.caller.end_previous_session().await;
             let mut response = page.see_other(next);
             cookies::append(&mut response, page.caller.session_cookie(&signed_in.token));
@@ -119,6 +124,7 @@ mod tests {
             email: "a@b.c",
             next: "/x",
             sign_up_enabled: true,
+            passkeys: true,
         }
         .render()
         .unwrap();
@@ -129,6 +135,13 @@ mod tests {
         assert!(html.contains(r#"autocomplete="current-password""#));
         assert!(html.contains(r#"<label class="label" for="email">"#));
         assert!(html.contains(r#"name="csrf_token" value="tok""#));
-        assert!(!html.contains("<script") && !html.contains("style="));
+        // Scripts only from files (the CSP allows no inline script), no inline style.
+        assert!(!html.contains("style="));
+        for script in html.split("<script").skip(1) {
+            let (tag, rest) = script.split_once('>').unwrap();
+            assert!(tag.contains(r#"src="/assets/"#), "{tag}");
+            assert!(rest.starts_with("</script>"), "inline script: {rest}");
+        }
+        assert!(html.contains("autocomplete=\"username webauthn\""));
     }
 }

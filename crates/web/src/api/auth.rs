@@ -64,7 +64,8 @@ pub async fn sign_up(caller: Caller, ApiJson(body): ApiJson<SignUpBody>) -> Resp
     }
 }
 
-/// 200 with the user and the new session; sets the session cookie.
+/// 200 with the user and the new session (sets the session cookie), or 200 with
+/// `second_factor` when a second step is needed (sets the challenge cookie).
 pub async fn sign_in(caller: Caller, ApiJson(body): ApiJson<SignInBody>) -> Response {
     match accounts::sign_in(
         &caller.state.accounts,
@@ -74,7 +75,15 @@ pub async fn sign_in(caller: Caller, ApiJson(body): ApiJson<SignInBody>) -> Resp
     )
     .await
     {
-        Ok(signed_in) => {
+        Ok(accounts::SignInStep::SecondFactor { token, enrol }) => {
+            let mut response = Json(json!({
+                "second_factor": { "required": true, "enrol": enrol }
+            }))
+            .into_response();
+            cookies::append(&mut response, super::mfa::challenge_cookie(&caller, &token));
+            response
+        }
+        Ok(accounts::SignInStep::SignedIn(signed_in)) => {
             caller.end_previous_session().await;
             let session =
                 json!({ "id": signed_in.session.id, "expires_at": signed_in.session.expires_at });

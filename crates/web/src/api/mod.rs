@@ -5,6 +5,7 @@
 mod auth;
 mod authorize;
 mod me;
+mod mfa;
 mod recovery;
 mod sessions;
 mod setup;
@@ -37,6 +38,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/sign-up", post(auth::sign_up))
         .route("/sign-in", post(auth::sign_in))
         .route("/sign-out", post(auth::sign_out))
+        .route("/sign-in/totp", post(mfa::totp))
+        .route("/sign-in/recovery-code", post(mfa::recovery_code))
+        .route("/confirm-identity", post(mfa::confirm_identity))
+        .route("/mfa", get(mfa::factors))
+        .route("/mfa/totp", post(mfa::begin_totp))
+        .route("/mfa/totp/{id}/confirm", post(mfa::confirm_totp))
+        .route("/mfa/totp/{id}/remove", post(mfa::remove_totp))
+        .route("/mfa/recovery-codes", post(mfa::regenerate))
         .route("/verify-email", post(verification::link))
         .route("/verify-email/code", post(verification::code))
         .route("/resend-verification", post(verification::resend))

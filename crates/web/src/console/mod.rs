@@ -7,6 +7,7 @@ pub mod error;
 pub mod groups;
 pub mod role_delete;
 pub mod roles;
+pub mod user_mfa;
 pub mod user_roles;
 
 use axum::{body::Bytes, http::StatusCode};

@@ -2,6 +2,7 @@
 //! for passwords, one-time secrets and sessions. The wire (pages, JSON, cookies, CSRF) is
 //! tested in `http/`.
 
+mod mfa;
 mod password_reset;
 mod profile;
 mod sign_in;

@@ -18,6 +18,8 @@ async fn changing_the_password_needs_the_current_one_and_renews_the_session() {
     let accounts = &app.services.accounts;
     let second = sign_in(accounts, &context(), "pat@example.com", PASSWORD)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     let current = authenticate(accounts, &first.token).await.unwrap().unwrap();
 
@@ -205,9 +207,13 @@ async fn sessions_are_listed_and_can_be_ended_one_by_one_or_all_but_this_one() {
     let accounts = &app.services.accounts;
     let second = sign_in(accounts, &context(), "uma@example.com", PASSWORD)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     let third = sign_in(accounts, &context(), "uma@example.com", PASSWORD)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     let current = authenticate(accounts, &first.token).await.unwrap().unwrap();
     let listed = list_sessions(accounts, &current).await.unwrap();

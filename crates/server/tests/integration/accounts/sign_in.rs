@@ -182,6 +182,8 @@ async fn sessions_end_when_idle_and_at_their_absolute_limit() {
 
     let fresh = sign_in(accounts, &context(), "ivy@example.com", PASSWORD)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     let step = policy.idle - chrono::Duration::minutes(5);
     let mut alive = true;
@@ -217,6 +219,8 @@ async fn a_hash_made_with_old_parameters_is_replaced_at_sign_in() {
     accounts.hasher = PasswordHasher::new(stronger, 1, std::time::Duration::from_secs(5)).unwrap();
     sign_in(&accounts, &context(), "jo@example.com", PASSWORD)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     let stored = accounts
         .store

@@ -40,6 +40,8 @@ async fn sign_up_mails_a_link_and_a_code_and_sign_in_waits_for_verification() {
     assert!(matches!(replayed, AccountError::InvalidLink));
     let signed_in = sign_in(accounts, &context(), "ADA@example.com", PASSWORD)
         .await
+        .unwrap()
+        .signed_in()
         .unwrap();
     assert_eq!(signed_in.user.email(), "ada@example.com");
     assert_eq!(signed_in.token.len(), 43);

@@ -43,6 +43,16 @@ pub fn token(mail: &ReceivedMail, path: &str) -> String {
 
 /// Signs up `email`, verifies it through the mailed link, and signs in.
 pub async fn verified_user(app: &TestApp, email: &str) -> SignedIn {
+    signed_up(app, email).await;
+    sign_in(&app.services.accounts, &context(), email, PASSWORD)
+        .await
+        .unwrap()
+        .signed_in()
+        .unwrap()
+}
+
+/// Signs up `email` and verifies it through the mailed link.
+pub async fn signed_up(app: &TestApp, email: &str) {
     let accounts = &app.services.accounts;
     let before = app.mail.wait_for(0, Duration::ZERO).await.len();
     sign_up(
@@ -60,7 +70,4 @@ pub async fn verified_user(app: &TestApp, email: &str) -> SignedIn {
     verify_with_link(accounts, &context(), &token(&verification, "/verify-email"))
         .await
         .unwrap();
-    sign_in(accounts, &context(), email, PASSWORD)
-        .await
-        .unwrap()
 }

@@ -6,3 +6,4 @@ mod console;
 mod health;
 mod layers;
 mod metrics;
+mod webauthn;
