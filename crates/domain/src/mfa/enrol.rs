@@ -392,6 +392,7 @@ async fn check_last_factor(
     current: &CurrentSession,
     password: Option<&str>,
 ) -> Result<bool, AccountError> {
+    super::ensure_recent(accounts, current).await?;
     let summary = accounts
         .store
         .mfa()
@@ -515,6 +516,7 @@ pub async fn regenerate_recovery_codes(
     context: &RequestContext,
     current: &CurrentSession,
 ) -> Result<Vec<String>, AccountError> {
+    super::ensure_recent(accounts, current).await?;
     let summary = accounts
         .store
         .mfa()

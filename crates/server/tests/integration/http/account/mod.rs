@@ -8,6 +8,7 @@ pub mod browser;
 mod csrf;
 mod enumeration;
 mod journey;
+mod mfa;
 mod pages;
 mod request_facts;
 mod safe_methods;
