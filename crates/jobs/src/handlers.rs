@@ -61,7 +61,8 @@ impl JobHandler for PruneJobs {
     }
 }
 
-/// Removes data whose retention ended: today, the personal data sealed in audit records.
+/// Removes data whose retention ended: the personal data sealed in audit records, sessions that
+/// ended a day ago, and sign-in challenges that ended an hour ago.
 #[derive(Debug)]
 pub struct PruneExpired {
     /// The store.
@@ -86,7 +87,25 @@ impl JobHandler for PruneExpired {
             .prune_personal(before)
             .await
             .map_err(retry)?;
-        tracing::info!(audit_personal = cleared, "pruned expired data");
+        let now = self.clock.now();
+        let sessions = self
+            .store
+            .sessions()
+            .prune(now - chrono::Duration::days(1))
+            .await
+            .map_err(retry)?;
+        let challenges = self
+            .store
+            .mfa()
+            .prune_challenges(now - chrono::Duration::hours(1))
+            .await
+            .map_err(retry)?;
+        tracing::info!(
+            audit_personal = cleared,
+            sessions,
+            challenges,
+            "pruned expired data"
+        );
         Ok(())
     }
 }

@@ -574,3 +574,30 @@ async fn the_same_code_on_two_nodes_at_once_is_accepted_exactly_once() {
     other.stop().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn administrators_and_holders_of_required_roles_must_enrol_others_need_not() {
+    use crate::http::console::{administrator, user_with_role};
+    let app = TestApp::spawn_with(|config| {
+        config.mfa.require_for_admins = true;
+        config.mfa.required_roles = vec!["gatehouse:auditor".to_owned()];
+    })
+    .await;
+    let admin = administrator(&app, "chief@example.com").await;
+    user_with_role(&app, admin, "audit@example.com", Some("gatehouse:auditor")).await;
+    user_with_role(&app, admin, "plain@example.com", None).await;
+    let accounts = &app.services.accounts;
+    for (email, must) in [
+        ("chief@example.com", true),
+        ("audit@example.com", true),
+        ("plain@example.com", false),
+    ] {
+        let step = sign_in(accounts, &context(), email, PASSWORD).await.unwrap();
+        match (step, must) {
+            (SignInStep::SecondFactor { enrol: true, .. }, true)
+            | (SignInStep::SignedIn(_), false) => {}
+            (other, _) => panic!("{email}: {other:?}"),
+        }
+    }
+    app.stop().await;
+}

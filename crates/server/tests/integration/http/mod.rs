@@ -2,7 +2,7 @@
 
 pub mod account;
 mod authorize;
-mod console;
+pub mod console;
 mod health;
 mod layers;
 mod metrics;
