@@ -9,7 +9,8 @@ use chrono::Duration as Span;
 use gatehouse_domain::{
     Clock,
     accounts::{
-        AccountSettings, Accounts, HashingCost, PasswordHasher, SessionPolicy, ensure_setup_token,
+        AccountSettings, Accounts, HashingCost, PasswordHasher, SessionCache, SessionPolicy,
+        ensure_setup_token,
     },
     authorization::Authorizer,
     mfa::{MfaPolicy, MfaSettings, UserVerification},
@@ -92,6 +93,9 @@ pub fn accounts(
         hasher: hasher(config)?,
         settings: settings(config),
         authorizer,
+        session_cache: Arc::new(SessionCache::new(Span::milliseconds(
+            config.sessions.cache_ttl_ms,
+        ))),
     })
 }
 

@@ -10,6 +10,7 @@ mod password;
 mod profile;
 mod recovery;
 mod secret_token;
+mod session_cache;
 mod sessions;
 mod settings;
 mod setup;
@@ -35,6 +36,7 @@ pub(crate) use sessions::start_session;
 pub use sessions::{
     CurrentSession, authenticate, list_sessions, revoke_other_sessions, revoke_session, sign_out,
 };
+pub use session_cache::SessionCache;
 pub use settings::{AccountSettings, SessionPolicy};
 pub use setup::{NewAccount, complete_setup, create_user, ensure_setup_token};
 pub use sign_in::{SignInStep, SignedIn, sign_in};
@@ -59,4 +61,6 @@ pub struct Accounts {
     pub settings: AccountSettings,
     /// Who holds which roles (the MFA policy asks).
     pub authorizer: Arc<Authorizer>,
+    /// This node's cache of authenticated sessions.
+    pub session_cache: Arc<SessionCache>,
 }

@@ -116,6 +116,7 @@ pub async fn update_profile(
     );
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.clear();
     Ok(user)
 }
 
@@ -217,6 +218,7 @@ pub async fn change_password(
     );
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.clear();
     Ok(renewed)
 }
 
@@ -318,5 +320,6 @@ pub async fn confirm_email_change(
     );
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.clear();
     Ok(())
 }

@@ -136,6 +136,7 @@ pub async fn reset_password(
     );
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.clear();
     accounts
         .store
         .throttle()

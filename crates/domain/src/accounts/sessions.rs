@@ -61,10 +61,17 @@ pub async fn authenticate(
 ) -> Result<Option<CurrentSession>, AccountError> {
     let now = accounts.clock.now();
     let idle_cutoff = now - accounts.settings.sessions.idle;
+    let token_hash = digest(token);
+    if let Some(current) = accounts.session_cache.get(&token_hash, now) {
+        if current.session.expires_at > now && current.session.last_seen_at > idle_cutoff {
+            return Ok(Some(current));
+        }
+        accounts.session_cache.forget_user(current.user.id());
+    }
     let Some(session) = accounts
         .store
         .sessions()
-        .touch(&digest(token), now, idle_cutoff, now - LAST_SEEN_PRECISION)
+        .touch(&token_hash, now, idle_cutoff, now - LAST_SEEN_PRECISION)
         .await?
     else {
         return Ok(None);
@@ -73,7 +80,12 @@ pub async fn authenticate(
         return Ok(None);
     };
     let user = User::from_row(row)?;
-    Ok((user.status == UserStatus::Active).then_some(CurrentSession { session, user }))
+    if user.status != UserStatus::Active {
+        return Ok(None);
+    }
+    let current = CurrentSession { session, user };
+    accounts.session_cache.put(token_hash, &current, now);
+    Ok(Some(current))
 }
 
 /// Ends the current session.
@@ -96,6 +108,7 @@ pub async fn sign_out(
     );
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.forget_user(current.user.id());
     Ok(())
 }
 
@@ -135,6 +148,7 @@ pub async fn revoke_session(
         record(&mut *transaction, &accounts.keyring, now, event).await?;
     }
     transaction.commit().await?;
+    accounts.session_cache.forget_user(current.user.id());
     Ok(revoked)
 }
 
@@ -159,5 +173,6 @@ pub async fn revoke_other_sessions(
     event.details = Some(serde_json::json!({ "count": revoked }));
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.forget_user(current.user.id());
     Ok(revoked)
 }

@@ -184,6 +184,7 @@ pub async fn verify_with_link(
     )
     .await?;
     transaction.commit().await?;
+    accounts.session_cache.clear();
     Ok(user_id)
 }
 
@@ -246,6 +247,7 @@ pub async fn verify_with_code(
     )
     .await?;
     transaction.commit().await?;
+    accounts.session_cache.clear();
     accounts.store.throttle().clear(&key).await?;
     Ok(user.id)
 }

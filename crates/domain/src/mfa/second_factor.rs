@@ -117,6 +117,7 @@ pub(crate) async fn after_success(
     completed: &Completed,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
+    accounts.session_cache.forget_user(pending.user.id());
     accounts
         .store
         .throttle()

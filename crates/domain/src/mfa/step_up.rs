@@ -122,5 +122,6 @@ pub async fn reauthenticate_with_password(
     );
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.forget_user(current.user.id());
     Ok(StepUp::Done)
 }

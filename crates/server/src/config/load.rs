@@ -374,6 +374,11 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
             1,
         ),
         (
+            "sessions.cache_ttl_ms",
+            config.sessions.cache_ttl_ms,
+            0,
+        ),
+        (
             "mfa.enrolment_grace_days",
             config.mfa.enrolment_grace_days,
             0,
@@ -390,6 +395,12 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
                 format!("must be at least {minimum}, got {value}"),
             ));
         }
+    }
+    if config.sessions.cache_ttl_ms > 10_000 {
+        return Err(error(
+            "sessions.cache_ttl_ms",
+            "at most 10000: another node's sign-out must take effect quickly",
+        ));
     }
     if config.accounts.sign_in_max_delay_secs > 3_600 {
         return Err(error(

@@ -112,6 +112,10 @@ pub struct SessionsConfig {
     pub idle_timeout_minutes: i64,
     /// A session ends this many hours after sign-in.
     pub absolute_timeout_hours: i64,
+    /// A node keeps a looked-up session this many milliseconds before reading it again (0: every
+    /// request reads the database). Changes made on the node take effect at once; changes made
+    /// on another node (sign-out, revocation) within this time.
+    pub cache_ttl_ms: i64,
 }
 
 impl Default for SessionsConfig {
@@ -119,6 +123,7 @@ impl Default for SessionsConfig {
         Self {
             idle_timeout_minutes: 8 * 60,
             absolute_timeout_hours: 14 * 24,
+            cache_ttl_ms: 1_000,
         }
     }
 }

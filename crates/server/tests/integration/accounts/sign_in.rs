@@ -142,6 +142,9 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_stop_working() {
     app.stop().await;
 }
 
+/// Changes the status behind the use cases' back (there is no disable use case yet), so the
+/// node's session cache is told by hand, as such a use case will do; other nodes would see it
+/// within `sessions.cache_ttl_ms`.
 async fn set_status(app: &TestApp, id: uuid::Uuid, status: &str) {
     let mut transaction = app.services.store.begin().await.unwrap();
     let row: UserRow = transaction.lock_user(id).await.unwrap().unwrap();
@@ -153,6 +156,7 @@ async fn set_status(app: &TestApp, id: uuid::Uuid, status: &str) {
         .await
         .unwrap();
     transaction.commit().await.unwrap();
+    app.services.accounts.session_cache.forget_user(id);
 }
 
 #[tokio::test]
@@ -239,5 +243,37 @@ async fn a_hash_made_with_old_parameters_is_replaced_at_sign_in() {
             .await
             .is_ok()
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_caches_a_session_for_at_most_its_ttl_and_forgets_its_own_changes_at_once() {
+    let app = TestApp::spawn().await;
+    let signed_in = verified_user(&app, "kim@example.com").await;
+    let accounts = &app.services.accounts;
+    let user = signed_in.user.id();
+    assert!(authenticate(accounts, &signed_in.token).await.unwrap().is_some());
+    // Revoked by another node (straight in the database): this node answers from its cache
+    // until the entry is a second old.
+    let mut transaction = app.services.store.begin().await.unwrap();
+    transaction
+        .revoke_sessions(user, None, app.clock.now())
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    assert!(authenticate(accounts, &signed_in.token).await.unwrap().is_some());
+    app.clock.advance(chrono::Duration::milliseconds(1_000));
+    assert!(authenticate(accounts, &signed_in.token).await.unwrap().is_none());
+    // A sign-out on this node takes effect at once.
+    let again = sign_in(accounts, &context(), "kim@example.com", PASSWORD)
+        .await
+        .unwrap()
+        .signed_in()
+        .unwrap();
+    let current = authenticate(accounts, &again.token).await.unwrap().unwrap();
+    gatehouse_domain::accounts::sign_out(accounts, &context(), &current)
+        .await
+        .unwrap();
+    assert!(authenticate(accounts, &again.token).await.unwrap().is_none());
     app.stop().await;
 }
