@@ -56,7 +56,10 @@ where
 }
 
 fn declarations() -> Vec<Declared> {
-    use console::{capabilities, groups, role_delete, roles, user_mfa, user_roles};
+    use console::{
+        apis, capabilities, capability_edit, group_delete, groups, role_delete, roles, user_mfa,
+        user_roles,
+    };
     let read = Need::Capability(ROLES_READ);
     let write = Need::Capability(ROLES_WRITE);
     vec![
@@ -66,11 +69,32 @@ fn declarations() -> Vec<Declared> {
         post("/console/roles/{id}", write, roles::save),
         get("/console/roles/{id}/delete", read, role_delete::confirm),
         post("/console/roles/{id}/delete", write, role_delete::delete),
+        get("/console/apis", read, apis::list),
+        post("/console/apis", write, apis::create),
+        get("/console/apis/{id}", read, apis::show),
+        post("/console/apis/{id}", write, apis::save),
+        get("/console/apis/{id}/delete", read, apis::confirm),
+        post("/console/apis/{id}/delete", write, apis::delete),
         get("/console/capabilities", read, capabilities::list),
         post("/console/capabilities", write, capabilities::create),
+        get("/console/capabilities/{id}", read, capability_edit::show),
+        post("/console/capabilities/{id}", write, capability_edit::save),
+        get(
+            "/console/capabilities/{id}/delete",
+            read,
+            capability_edit::confirm,
+        ),
+        post(
+            "/console/capabilities/{id}/delete",
+            write,
+            capability_edit::delete,
+        ),
         get("/console/groups", read, groups::list),
         post("/console/groups", write, groups::create),
         get("/console/groups/{id}", read, groups::show),
+        post("/console/groups/{id}", write, groups::save),
+        get("/console/groups/{id}/delete", read, group_delete::confirm),
+        post("/console/groups/{id}/delete", write, group_delete::delete),
         post("/console/groups/{id}/roles", write, groups::save_roles),
         post("/console/groups/{id}/members", write, groups::add_member),
         post(

@@ -1,10 +1,11 @@
-//! `/console/capabilities`: capabilities grouped by API, and a form to add one to an API.
+//! `/console/capabilities`: capabilities grouped by API (each linked to its page, see
+//! `capability_edit`), and a form to add one to an API.
 
 use askama::Template;
 use axum::{body::Bytes, response::Response};
 use gatehouse_domain::authorization::{self, Admin, NewCapability};
 
-use super::{Fields, admin, form_failure, model};
+use super::{Fields, admin, form_failure, model, show_done};
 use crate::{
     account::page::{FormState, Page, PageView},
     surface::Halt,
@@ -12,6 +13,7 @@ use crate::{
 
 /// One capability in the list.
 struct CapabilityLine {
+    id: String,
     name: String,
     description: String,
     system: bool,
@@ -47,6 +49,7 @@ async fn render(page: &Page, actor: &Admin, form: FormState) -> Result<Response,
                 .iter()
                 .filter(|row| row.api_id == api.id)
                 .map(|row| CapabilityLine {
+                    id: row.id.to_string(),
                     name: row.name.clone(),
                     description: row.description.clone(),
                     system: row.system,
@@ -64,8 +67,9 @@ async fn render(page: &Page, actor: &Admin, form: FormState) -> Result<Response,
 }
 
 /// `GET /console/capabilities`.
-pub async fn list(page: Page) -> Result<Response, Halt> {
+pub async fn list(mut page: Page) -> Result<Response, Halt> {
     let actor = admin(&page)?;
+    show_done(&mut page);
     render(&page, &actor, FormState::default()).await
 }
 

@@ -1,16 +1,21 @@
-//! `/console/groups`: the groups and a create form; one group's page with its members (added
-//! by email address, removed one by one) and its roles (saved with the group's version).
+//! `/console/groups`: the groups and a create form; one group's page with its name and
+//! description and its roles (each saved with the group's version, so a stale save is a
+//! conflict), and its members (added by email address, removed one by one).
 
 use askama::Template;
 use axum::{body::Bytes, extract::Path, response::Response};
 use gatehouse_domain::{
     accounts::EmailAddress,
-    authorization::{self, Admin, AuthorizationError, GroupRoles, Membership, NewGroup},
+    authorization::{
+        self, Admin, AuthorizationError, GroupRoles, GroupUpdate, Membership, NewGroup,
+    },
     store::GroupRow,
 };
 use uuid::Uuid;
 
-use super::{Fields, admin, fail, form_failure, model, not_found, parse_id, roles::Choice};
+use super::{
+    Fields, admin, fail, form_failure, model, not_found, parse_id, roles::Choice, show_done,
+};
 use crate::{
     account::page::{FormState, Page, PageView},
     surface::Halt,
@@ -25,9 +30,9 @@ struct GroupsTemplate<'a> {
 }
 
 /// A member in the list.
-struct MemberLine {
-    id: String,
-    email: String,
+pub(super) struct MemberLine {
+    pub(super) id: String,
+    pub(super) email: String,
 }
 
 #[derive(Template)]
@@ -37,6 +42,8 @@ struct GroupTemplate<'a> {
     form: FormState,
     group: GroupRow,
     id: String,
+    shown_name: String,
+    shown_description: String,
     members: Vec<MemberLine>,
     roles: Vec<Choice>,
 }
@@ -53,8 +60,9 @@ async fn render_list(page: &Page, actor: &Admin, form: FormState) -> Result<Resp
 }
 
 /// `GET /console/groups`.
-pub async fn list(page: Page) -> Result<Response, Halt> {
+pub async fn list(mut page: Page) -> Result<Response, Halt> {
     let actor = admin(&page)?;
+    show_done(&mut page);
     render_list(&page, &actor, FormState::default()).await
 }
 
@@ -73,19 +81,8 @@ pub async fn create(page: Page, body: Bytes) -> Result<Response, Halt> {
     }
 }
 
-async fn render_group(
-    page: &Page,
-    actor: &Admin,
-    id: Uuid,
-    form: FormState,
-) -> Result<Response, Halt> {
-    let model = model(page, actor).await?;
-    let group = model
-        .groups
-        .iter()
-        .find(|row| row.id == id)
-        .cloned()
-        .ok_or_else(|| not_found(page))?;
+/// The members of group `id`, by email address.
+pub(super) async fn members(page: &Page, id: Uuid) -> Result<Vec<MemberLine>, Halt> {
     let store = &page.state().store;
     let member_ids = store
         .rbac()
@@ -103,6 +100,28 @@ async fn render_group(
             email,
         });
     }
+    Ok(members)
+}
+
+/// The group's page; `entered` is the name and description to show in their form instead of
+/// the stored ones (after a refusal other than a conflict).
+async fn render_group(
+    page: &Page,
+    actor: &Admin,
+    id: Uuid,
+    form: FormState,
+    entered: Option<(String, String)>,
+) -> Result<Response, Halt> {
+    let model = model(page, actor).await?;
+    let group = model
+        .groups
+        .iter()
+        .find(|row| row.id == id)
+        .cloned()
+        .ok_or_else(|| not_found(page))?;
+    let members = members(page, id).await?;
+    let (name, description) =
+        entered.unwrap_or_else(|| (group.name.clone(), group.description.clone()));
     let roles = model
         .roles
         .iter()
@@ -119,6 +138,8 @@ async fn render_group(
         form,
         id: group.id.to_string(),
         group,
+        shown_name: name,
+        shown_description: description,
         members,
         roles,
     };
@@ -126,10 +147,49 @@ async fn render_group(
 }
 
 /// `GET /console/groups/{id}`.
-pub async fn show(page: Page, Path(id): Path<String>) -> Result<Response, Halt> {
+pub async fn show(mut page: Page, Path(id): Path<String>) -> Result<Response, Halt> {
     let actor = admin(&page)?;
     let id = parse_id(&page, &id)?;
-    render_group(&page, &actor, id, FormState::default()).await
+    show_done(&mut page);
+    render_group(&page, &actor, id, FormState::default(), None).await
+}
+
+/// `POST /console/groups/{id}`: renames the group or changes its description at the version
+/// read (nothing is written when neither changed).
+pub async fn save(page: Page, Path(id): Path<String>, body: Bytes) -> Result<Response, Halt> {
+    let actor = admin(&page)?;
+    let id = parse_id(&page, &id)?;
+    let fields = Fields::parse(&body);
+    let input = GroupUpdate {
+        group: id,
+        expected_version: fields.number("version"),
+        name: fields.one("name"),
+        description: fields.one("description"),
+    };
+    let entered = (input.name.clone(), input.description.clone());
+    let deps = &page.state().authorization;
+    let stored = model(&page, &actor).await?;
+    let unchanged = stored
+        .groups
+        .iter()
+        .any(|row| row.id == id && row.name == input.name && row.description == input.description);
+    let result = if unchanged {
+        Ok(())
+    } else {
+        authorization::update_group(deps, &actor, input)
+            .await
+            .map(drop)
+    };
+    match result {
+        Ok(()) => Ok(page.see_other(&format!("/console/groups/{id}?done=group_renamed"))),
+        Err(error) => {
+            // After a conflict the form shows the other person's change.
+            let conflict = matches!(error, AuthorizationError::Conflict { .. });
+            let form = form_failure(&page, error)?;
+            let entered = (!conflict).then_some(entered);
+            render_group(&page, &actor, id, form, entered).await
+        }
+    }
 }
 
 /// `POST /console/groups/{id}/roles`: replaces the group's roles at the version read.
@@ -144,7 +204,7 @@ pub async fn save_roles(page: Page, Path(id): Path<String>, body: Bytes) -> Resu
     };
     match authorization::set_group_roles(&page.state().authorization, &actor, input).await {
         Ok(_) => Ok(page.see_other(&format!("/console/groups/{id}?notice=group_saved"))),
-        Err(error) => render_group(&page, &actor, id, form_failure(&page, error)?).await,
+        Err(error) => render_group(&page, &actor, id, form_failure(&page, error)?, None).await,
     }
 }
 
@@ -162,7 +222,7 @@ pub async fn add_member(page: Page, Path(id): Path<String>, body: Bytes) -> Resu
     };
     match result {
         Ok(_) => Ok(page.see_other(&format!("/console/groups/{id}?notice=member_added"))),
-        Err(error) => render_group(&page, &actor, id, form_failure(&page, error)?).await,
+        Err(error) => render_group(&page, &actor, id, form_failure(&page, error)?, None).await,
     }
 }
 
@@ -177,7 +237,7 @@ pub async fn remove_member(
     let input = Membership { group: id, user };
     match authorization::remove_group_member(&page.state().authorization, &actor, input).await {
         Ok(()) => Ok(page.see_other(&format!("/console/groups/{id}?notice=member_removed"))),
-        Err(error) => render_group(&page, &actor, id, form_failure(&page, error)?).await,
+        Err(error) => render_group(&page, &actor, id, form_failure(&page, error)?, None).await,
     }
 }
 

@@ -1,9 +1,13 @@
 //! The administration console under `/console` (simple server-rendered pages; the console
-//! issue polishes them): roles, capabilities, groups and a user's roles. Each route is declared
-//! with its capability in `declared.rs`; the use cases check it again.
+//! issue polishes them): APIs, capabilities, roles, groups and a user's roles. Each route is
+//! declared with its capability in `declared.rs`; the use cases check it again.
 
+pub mod apis;
 pub mod capabilities;
+pub mod capability_edit;
+pub mod effect;
 pub mod error;
+pub mod group_delete;
 pub mod groups;
 pub mod role_delete;
 pub mod roles;
@@ -43,6 +47,19 @@ pub fn fail(page: &Page, error: AuthorizationError) -> Halt {
 /// page to answer.
 pub fn form_failure(page: &Page, error: AuthorizationError) -> Result<FormState, Halt> {
     page.form_failure_of(error::failure(error))
+}
+
+/// Shows the console notice that `?done=` names (`console.notice.*`), if the catalogue has it.
+/// (`?notice=` reads the `[notice]` section of the account pages.)
+pub fn show_done(page: &mut Page) {
+    let Some(name) = page.query("done") else {
+        return;
+    };
+    let key = format!("console.notice.{name}");
+    let lang = page.lang();
+    if lang.has(&key) {
+        page.view.notice = Some(lang.t(&key));
+    }
 }
 
 /// A 404 page for an id that names nothing.

@@ -170,7 +170,7 @@ async fn nothing_under_the_guarded_prefixes_is_served_without_a_declaration() {
         "/console",
         "/console/users",
         "/console/audit",
-        "/console/apis",
+        "/console/clients",
         "/api/v1",
         "/api/v1/users",
         "/api/v1/roles",

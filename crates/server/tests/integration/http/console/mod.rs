@@ -3,6 +3,7 @@
 
 mod journey;
 mod matrix;
+mod objects;
 
 use gatehouse_domain::{
     accounts::{NewAccount, RequestContext, create_user},
