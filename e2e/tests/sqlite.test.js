@@ -1,4 +1,4 @@
-// The journeys of issue 3 in Debian's Chromium against `gatehouse serve` on SQLite.
+// The journeys of issues 3 and 4 in Debian's Chromium against `gatehouse serve` on SQLite.
 
 import { after, before, describe, test } from 'node:test';
 
@@ -9,6 +9,9 @@ import verifyByCode from '../journeys/verify-by-code.js';
 import keyboardOnly from '../journeys/keyboard.js';
 import cookiesAndCsrf from '../journeys/cookies-and-csrf.js';
 import german from '../journeys/german.js';
+import passkeys from '../journeys/passkeys.js';
+import securityKey from '../journeys/security-key.js';
+import totp from '../journeys/totp.js';
 
 const TIMEOUT = 90_000;
 
@@ -36,6 +39,12 @@ describe('gatehouse on SQLite in Chromium', { timeout: 10 * 60_000 }, () => {
     journey(current, 'cookies and csrf', cookiesAndCsrf));
   test('f. German with Accept-Language: de', { timeout: TIMEOUT },
     journey(current, 'german', german));
+  test('g. a passkey added at /account/mfa signs in alone from /sign-in', { timeout: TIMEOUT },
+    journey(current, 'passkeys', passkeys));
+  test('h. a security key as the second step after the password', { timeout: TIMEOUT },
+    journey(current, 'security key', securityKey));
+  test('i. an authenticator app added at /account/mfa, then a code and a recovery code at sign-in', { timeout: TIMEOUT },
+    journey(current, 'totp', totp));
 
   test('gatehouse stops with exit 0 on SIGTERM, no errors in its log', { timeout: 60_000 },
     () => stack.stopAndCheck());

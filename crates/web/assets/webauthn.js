@@ -156,7 +156,7 @@
   /** Only same-site paths are followed (the server checks too). */
   function go(target) {
     const path = typeof target === 'string' && target.startsWith('/') && !target.startsWith('//')
-      ? target : '/account';
+      && !target.includes('\\') ? target : '/account';
     window.location.assign(path);
   }
 
@@ -322,6 +322,7 @@
   // Passwordless sign-in: the browser's autofill (conditional mediation) waits in the
   // background from page load; the button aborts it and asks at once.
   let conditional = null;
+  let conditionalStarts = 0;
 
   function abortConditional() {
     if (conditional) {
@@ -362,7 +363,8 @@
     } catch {
       available = false;
     }
-    if (!available) return;
+    if (!available || conditionalStarts >= 5) return;
+    conditionalStarts += 1;
     const controller = new AbortController();
     conditional = controller;
     let credential;
@@ -387,6 +389,8 @@
       await finishPasskey(credential);
     } catch (error) {
       showError(origin, error);
+      // Each request is answered once: offer the autofill again for the next try.
+      startConditional();
     }
   }
 

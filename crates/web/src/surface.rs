@@ -25,7 +25,7 @@ fn original_path(parts: &Parts) -> &str {
 /// Whether the request is for the JSON twin.
 pub fn is_api(parts: &Parts) -> bool {
     let path = original_path(parts);
-    path == API_PREFIX || path.starts_with("/account-api/")
+    path == API_PREFIX || path.starts_with("/account-api/") || path.starts_with("/webauthn/")
 }
 
 /// `failure` as a problem or a page, whichever the request's surface speaks.

@@ -32,11 +32,11 @@ pub use profile::{
 };
 pub use recovery::{request_password_reset, reset_password};
 pub use secret_token::{digest, new_code, new_link_token};
+pub use session_cache::SessionCache;
 pub(crate) use sessions::start_session;
 pub use sessions::{
     CurrentSession, authenticate, list_sessions, revoke_other_sessions, revoke_session, sign_out,
 };
-pub use session_cache::SessionCache;
 pub use settings::{AccountSettings, SessionPolicy};
 pub use setup::{NewAccount, complete_setup, create_user, ensure_setup_token};
 pub use sign_in::{SignInStep, SignedIn, sign_in};

@@ -48,7 +48,8 @@ impl SessionCache {
         }
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(digest)?;
-        (now >= entry.fetched_at && now - entry.fetched_at < self.ttl).then(|| entry.current.clone())
+        (now >= entry.fetched_at && now - entry.fetched_at < self.ttl)
+            .then(|| entry.current.clone())
     }
 
     /// Remembers `current` for `digest` as fetched at `now`.

@@ -125,3 +125,31 @@ pub async fn reauthenticate_with_password(
     accounts.session_cache.forget_user(current.user.id());
     Ok(StepUp::Done)
 }
+
+/// After the signed-in user added a factor with `method` on a recent session: the session has
+/// now seen the password (recently) and the new factor (just now), so it counts as
+/// multi-factor and sensitive pages do not ask again at once. A stale session is left alone.
+pub async fn note_enrolment(
+    accounts: &Accounts,
+    current: &CurrentSession,
+    method: &str,
+) -> Result<(), AccountError> {
+    let now = accounts.clock.now();
+    if now - current.session.authenticated_at > accounts.settings.mfa.step_up_max_age {
+        return Ok(());
+    }
+    let mut methods = amr::decode(&current.session.amr);
+    for added in [method, amr::MULTI_FACTOR] {
+        if !methods.iter().any(|m| m == added) {
+            methods.push(added.to_owned());
+        }
+    }
+    let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+    let mut transaction = accounts.store.begin().await?;
+    transaction
+        .reauthenticate_session(current.session.id, &amr::encode(&methods), now)
+        .await?;
+    transaction.commit().await?;
+    accounts.session_cache.forget_user(current.user.id());
+    Ok(())
+}

@@ -257,14 +257,16 @@ fn start_registration(
                 .start_securitykey_registration(id, name, display_name, exclude, None, None)
                 .map_err(|e| rejected(&e))?;
             let mut options = to_json(&options)?;
+            // Credential protection "user verification required" contradicts a preferred or
+            // discouraged verification (browsers refuse the request) and would make the key
+            // demand verification at every use anyway.
+            if let Some(extensions) = options["publicKey"]["extensions"].as_object_mut() {
+                extensions.remove("credentialProtectionPolicy");
+                extensions.remove("enforceCredentialProtectionPolicy");
+            }
             if verification == UserVerification::Discouraged {
                 options["publicKey"]["authenticatorSelection"]["userVerification"] =
                     Value::from("discouraged");
-                // Protection level 3 would make the key demand verification at every use.
-                if let Some(extensions) = options["publicKey"]["extensions"].as_object_mut() {
-                    extensions.remove("credentialProtectionPolicy");
-                    extensions.remove("enforceCredentialProtectionPolicy");
-                }
             }
             Ok((options, Registration::SecurityKey(state)))
         }
@@ -688,6 +690,12 @@ pub async fn finish_registration(
     )
     .await?;
     transaction.commit().await?;
+    let method = if stored.backup_eligible {
+        amr::SOFTWARE_KEY
+    } else {
+        amr::HARDWARE_KEY
+    };
+    super::note_enrolment(accounts, current, method).await?;
     Ok(codes)
 }
 
@@ -1113,6 +1121,7 @@ pub async fn finish_passkey_step_up(
     event.details = Some(serde_json::json!({ "method": "passkey", "credential": key.id }));
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
+    accounts.session_cache.forget_user(current.user.id());
     Ok(())
 }
 
@@ -1484,6 +1493,30 @@ mod tests {
             public_key["extensions"]
                 .get("credentialProtectionPolicy")
                 .is_none()
+        );
+        let (preferred, _) = start_registration(
+            &rp(),
+            CredentialKind::SecurityKey,
+            UserVerification::Preferred,
+            (user(), "ada@example.com", "Ada"),
+            Vec::new(),
+        )
+        .unwrap();
+        let public_key = &preferred["publicKey"];
+        assert_eq!(
+            public_key["authenticatorSelection"]["userVerification"],
+            "preferred"
+        );
+        assert_eq!(public_key["hints"][0], "security-key");
+        assert!(
+            public_key["extensions"]
+                .get("credentialProtectionPolicy")
+                .is_none(),
+            "browsers refuse credential protection without required verification"
+        );
+        assert_eq!(
+            required["publicKey"]["extensions"]["credentialProtectionPolicy"],
+            "userVerificationRequired"
         );
     }
 

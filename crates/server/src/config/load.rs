@@ -373,11 +373,7 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
             config.sessions.absolute_timeout_hours,
             1,
         ),
-        (
-            "sessions.cache_ttl_ms",
-            config.sessions.cache_ttl_ms,
-            0,
-        ),
+        ("sessions.cache_ttl_ms", config.sessions.cache_ttl_ms, 0),
         (
             "mfa.enrolment_grace_days",
             config.mfa.enrolment_grace_days,

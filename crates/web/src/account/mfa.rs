@@ -720,15 +720,20 @@ pub async fn confirm_app(
 ) -> Result<Response, Halt> {
     let current = require_recent(&page, "/account/mfa").await?;
     let accounts = &page.state().accounts;
-    match mfa::confirm_totp(
+    let confirmed = mfa::confirm_totp(
         accounts,
         &page.caller.context,
         &current.user,
         device,
         &form.code,
     )
-    .await
+    .await;
+    if confirmed.is_ok()
+        && let Err(error) = mfa::note_enrolment(accounts, current, mfa::amr::OTP).await
     {
+        return Err(page.fail(&page.caller.failure(error)).into());
+    }
+    match confirmed {
         Ok(Some(codes)) => Ok(render_codes(&page, &codes, "/account/mfa/done", "")),
         Ok(None) => Ok(page.see_other("/account/mfa?notice=factor_added")),
         Err(error) => {

@@ -188,7 +188,14 @@ pub async fn confirm_totp(
     if let Err(error) = mfa::ensure_recent(accounts, current).await {
         return problem(&caller, error);
     }
-    match mfa::confirm_totp(accounts, &caller.context, &current.user, id, &body.code).await {
+    let confirmed =
+        mfa::confirm_totp(accounts, &caller.context, &current.user, id, &body.code).await;
+    if confirmed.is_ok()
+        && let Err(error) = mfa::note_enrolment(accounts, current, mfa::amr::OTP).await
+    {
+        return problem(&caller, error);
+    }
+    match confirmed {
         Ok(codes) => Json(json!({ "recovery_codes": codes.unwrap_or_default() })).into_response(),
         Err(error) => problem(&caller, error),
     }

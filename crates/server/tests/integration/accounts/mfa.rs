@@ -83,7 +83,7 @@ async fn enrolled(app: &TestApp, email: &str) -> (SignedIn, Vec<u8>, Vec<String>
     )
     .await
     .unwrap()
-    .expect("the first factor comes with recovery codes");
+    .unwrap_or_else(|| panic!("the first factor comes with recovery codes"));
     // The confirming code's step is used: the next code comes from the next step.
     app.clock.advance(Span::seconds(30));
     (signed_in, seed, codes)
@@ -592,7 +592,9 @@ async fn administrators_and_holders_of_required_roles_must_enrol_others_need_not
         ("audit@example.com", true),
         ("plain@example.com", false),
     ] {
-        let step = sign_in(accounts, &context(), email, PASSWORD).await.unwrap();
+        let step = sign_in(accounts, &context(), email, PASSWORD)
+            .await
+            .unwrap();
         match (step, must) {
             (SignInStep::SecondFactor { enrol: true, .. }, true)
             | (SignInStep::SignedIn(_), false) => {}

@@ -252,7 +252,12 @@ async fn a_node_caches_a_session_for_at_most_its_ttl_and_forgets_its_own_changes
     let signed_in = verified_user(&app, "kim@example.com").await;
     let accounts = &app.services.accounts;
     let user = signed_in.user.id();
-    assert!(authenticate(accounts, &signed_in.token).await.unwrap().is_some());
+    assert!(
+        authenticate(accounts, &signed_in.token)
+            .await
+            .unwrap()
+            .is_some()
+    );
     // Revoked by another node (straight in the database): this node answers from its cache
     // until the entry is a second old.
     let mut transaction = app.services.store.begin().await.unwrap();
@@ -261,9 +266,19 @@ async fn a_node_caches_a_session_for_at_most_its_ttl_and_forgets_its_own_changes
         .await
         .unwrap();
     transaction.commit().await.unwrap();
-    assert!(authenticate(accounts, &signed_in.token).await.unwrap().is_some());
+    assert!(
+        authenticate(accounts, &signed_in.token)
+            .await
+            .unwrap()
+            .is_some()
+    );
     app.clock.advance(chrono::Duration::milliseconds(1_000));
-    assert!(authenticate(accounts, &signed_in.token).await.unwrap().is_none());
+    assert!(
+        authenticate(accounts, &signed_in.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // A sign-out on this node takes effect at once.
     let again = sign_in(accounts, &context(), "kim@example.com", PASSWORD)
         .await
@@ -274,6 +289,11 @@ async fn a_node_caches_a_session_for_at_most_its_ttl_and_forgets_its_own_changes
     gatehouse_domain::accounts::sign_out(accounts, &context(), &current)
         .await
         .unwrap();
-    assert!(authenticate(accounts, &again.token).await.unwrap().is_none());
+    assert!(
+        authenticate(accounts, &again.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
     app.stop().await;
 }

@@ -535,8 +535,9 @@ async fn a_registered_passkey_signs_in_alone_and_counts_as_two_factors() {
     assert_eq!(stored[0].credential_id, passkey.id);
     assert_eq!(audit(&app, "mfa.enrolled").await.len(), 1);
 
-    // With a second factor now, the password session is no longer strong enough to change
-    // factors.
+    // Registering upgraded the session (password recently, the passkey just now); ten minutes
+    // later it is no longer fresh enough to change factors.
+    app.clock.advance(Span::minutes(11));
     let weak = post(
         &mut browser,
         "/webauthn/register/start",

@@ -45,8 +45,7 @@ fn code(seed: &[u8], unix_seconds: i64) -> String {
 
 /// The key shown on the setup page (`<code … data-totp-secret>KEY</code>`).
 fn shown_secret(html: &str) -> String {
-    let start =
-        html.find("data-totp-secret>").expect("the key is shown") + "data-totp-secret>".len();
+    let start = html.find("data-totp-secret>").unwrap() + "data-totp-secret>".len();
     let end = html[start..].find('<').unwrap();
     html[start..start + end].to_owned()
 }
@@ -153,7 +152,13 @@ async fn an_old_authentication_is_sent_to_confirm_identity_and_back() {
     verified_user(&app, "step@example.com").await;
     let mut browser = Browser::new(&app).signed_in("step@example.com").await;
     let seed = add_app(&app, &mut browser).await;
-    // The session was made with the password alone: with an app enrolled, it needs a step-up.
+    // Adding the app upgraded this session (password, then the app's first code) …
+    assert_eq!(
+        browser.get("/account/password").await.status,
+        StatusCode::OK
+    );
+    // … for ten minutes; then a step-up, with both factors.
+    app.clock.advance(Span::minutes(11));
     let page = browser.get("/account/password").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(
@@ -240,11 +245,13 @@ async fn the_json_twin_signs_in_with_a_second_step_and_guards_factor_changes() {
         confirm.json()["recovery_codes"].as_array().unwrap().len(),
         10
     );
-    // Now the password-only session may not change factors.
+    // Confirming the app upgraded the session; ten minutes on it may not change factors.
+    let recent = browser.api(Method::POST, "/mfa/recovery-codes", None).await;
+    assert_eq!(recent.status, StatusCode::OK, "{}", recent.body);
+    app.clock.advance(Span::minutes(11));
     let stale = browser.api(Method::POST, "/mfa/recovery-codes", None).await;
     assert_eq!(stale.status, StatusCode::FORBIDDEN);
     assert_eq!(stale.json()["code"], "step_up_required");
-    app.clock.advance(Span::seconds(30));
 
     let mut other = Browser::new(&app);
     let first = other.sign_in("json@example.com", PASSWORD).await;
