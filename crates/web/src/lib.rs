@@ -42,9 +42,22 @@ use metrics_exporter_prometheus::PrometheusHandle;
 pub use error::{FieldProblem, Problem};
 pub use site::{DEFAULT_ACCENT, Logo, SiteSettings};
 
-/// What handlers share.
+/// What handlers share: one allocation, so the per-request clones axum makes of the state (one
+/// per extractor and middleware) are a reference-count increment.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state's contents.
+#[derive(Debug)]
+pub struct Shared {
     /// The database.
     pub store: Arc<dyn Store>,
     /// Renders the Prometheus exposition.
@@ -71,7 +84,7 @@ impl AppState {
         site: SiteSettings,
         authorization: Authorization,
     ) -> Self {
-        Self {
+        Self(Arc::new(Shared {
             store,
             metrics,
             accepting: Arc::new(AtomicBool::new(true)),
@@ -79,7 +92,7 @@ impl AppState {
             site,
             authorizer: authorization.authorizer.clone(),
             authorization,
-        }
+        }))
     }
 
     /// Marks the node as draining: `/readyz` answers 503 from now on.
