@@ -323,8 +323,9 @@ pub async fn authenticated_at_round_trips(store: Arc<dyn Store>) {
     assert_eq!(listed, vec![stepped_up]);
 }
 
-/// A fresh authentication sets the `amr` and `authenticated_at` of a live session and nothing
-/// else; a revoked, expired or unknown session is left alone.
+/// A fresh authentication gives a live session a new token digest, `amr` and `authenticated_at`
+/// and changes nothing else; the old digest stops working; a revoked, expired or unknown session
+/// is left alone.
 pub async fn reauthenticate_session_changes_only_live_sessions(store: Arc<dyn Store>) {
     let owner = user_id(&store, "step-up@example.test").await;
     let now = epoch() + Duration::hours(2);
@@ -339,26 +340,39 @@ pub async fn reauthenticate_session_changes_only_live_sessions(store: Arc<dyn St
     };
     insert(&store, &[&live, &revoked, &expired]).await;
     let amr = r#"["pwd","hwk","mfa"]"#;
+    let renewed = vec![0x5e_u8; 32];
 
     let mut transaction = store.begin().await.unwrap();
     for row in [&revoked, &expired] {
-        let changed = transaction.reauthenticate_session(row.id, amr, now).await;
+        let changed = transaction
+            .reauthenticate_session(row.id, &[0x11; 32], amr, now)
+            .await;
         assert!(!changed.unwrap());
     }
     let unknown = transaction
-        .reauthenticate_session(Uuid::now_v7(), amr, now)
+        .reauthenticate_session(Uuid::now_v7(), &[0x12; 32], amr, now)
         .await;
     assert!(!unknown.unwrap());
-    let changed = transaction.reauthenticate_session(live.id, amr, now).await;
+    let changed = transaction
+        .reauthenticate_session(live.id, &renewed, amr, now)
+        .await;
     assert!(changed.unwrap());
     transaction.commit().await.unwrap();
 
+    let idle_cutoff = epoch() - Duration::hours(1);
+    let old = store
+        .sessions()
+        .touch(&live.token_hash, now, idle_cutoff, epoch())
+        .await
+        .unwrap();
+    assert_eq!(old, None, "the old token no longer names the session");
     let touched = store
         .sessions()
-        .touch(&live.token_hash, now, epoch() - Duration::hours(1), epoch())
+        .touch(&renewed, now, idle_cutoff, epoch())
         .await
         .unwrap();
     let expected = SessionRow {
+        token_hash: renewed.clone(),
         amr: amr.to_owned(),
         authenticated_at: now,
         ..live.clone()
@@ -369,14 +383,18 @@ pub async fn reauthenticate_session_changes_only_live_sessions(store: Arc<dyn St
     let mut transaction = store.begin().await.unwrap();
     let later = now + Duration::minutes(1);
     let changed = transaction
-        .reauthenticate_session(live.id, r#"["pwd"]"#, later)
+        .reauthenticate_session(live.id, &[0x13; 32], r#"["pwd"]"#, later)
         .await;
     assert!(changed.unwrap());
     transaction.rollback().await.unwrap();
     let listed = store.sessions().list_for_user(owner, now).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(
-        (listed[0].amr.as_str(), listed[0].authenticated_at),
-        (amr, now)
+        (
+            listed[0].amr.as_str(),
+            listed[0].authenticated_at,
+            &listed[0].token_hash
+        ),
+        (amr, now, &renewed)
     );
 }

@@ -149,15 +149,17 @@ impl SessionWrites for PostgresTransaction {
     async fn reauthenticate_session(
         &mut self,
         session_id: Uuid,
+        token_hash: &[u8],
         amr: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query!(
-            "UPDATE sessions SET amr = $2, authenticated_at = $3
+            "UPDATE sessions SET amr = $2, authenticated_at = $3, token_hash = $4
              WHERE id = $1 AND revoked_at IS NULL AND expires_at > $3",
             session_id,
             amr,
             now,
+            token_hash,
         )
         .execute(self.connection())
         .await

@@ -105,16 +105,18 @@ pub(crate) async fn revoke_session(
 pub(crate) async fn reauthenticate_session(
     connection: &mut SqliteConnection,
     session_id: Uuid,
+    token_hash: &[u8],
     amr: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let now = micros(now);
     let changed = sqlx::query!(
-        "UPDATE sessions SET amr = ?2, authenticated_at = ?3 \
+        "UPDATE sessions SET amr = ?2, authenticated_at = ?3, token_hash = ?4 \
          WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?3",
         session_id,
         amr,
         now,
+        token_hash,
     )
     .execute(connection)
     .await

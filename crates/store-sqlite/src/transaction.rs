@@ -130,10 +130,12 @@ impl SessionWrites for SqliteTransaction {
     async fn reauthenticate_session(
         &mut self,
         session_id: Uuid,
+        token_hash: &[u8],
         amr: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        sessions::reauthenticate_session(self.connection().await?, session_id, amr, now).await
+        sessions::reauthenticate_session(self.connection().await?, session_id, token_hash, amr, now)
+            .await
     }
 
     async fn revoke_sessions(

@@ -187,10 +187,13 @@ pub async fn pending(accounts: &Accounts, token: &str) -> Result<Option<Pending>
 pub enum Completed {
     /// A sign-in finished: a new session.
     SignedIn(Box<SignedIn>),
-    /// A step-up finished: the session is fresh again.
+    /// A step-up finished: the session is fresh again, under a new cookie value (the old one
+    /// stopped working).
     SteppedUp {
         /// Where to continue.
         next: Option<String>,
+        /// The session's new cookie value.
+        token: String,
     },
 }
 
@@ -249,14 +252,16 @@ pub(crate) async fn finish_challenge(
             let Some(session) = pending.session_id else {
                 return Err(AccountError::ChallengeExpired);
             };
+            let (token, token_hash) = new_link_token()?;
             if !transaction
-                .reauthenticate_session(session, &encoded, now)
+                .reauthenticate_session(session, &token_hash, &encoded, now)
                 .await?
             {
                 return Err(AccountError::NotSignedIn);
             }
             Ok(Completed::SteppedUp {
                 next: pending.next.clone(),
+                token,
             })
         }
     }

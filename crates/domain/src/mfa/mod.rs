@@ -32,7 +32,7 @@ pub use second_factor::{skip_enrolment, verify_recovery_code, verify_totp};
 pub use settings::{MfaPolicy, MfaSettings, UserVerification};
 pub use step_up::{StepUp, ensure_recent, is_recent, note_enrolment, reauthenticate_with_password};
 pub use webauthn::{
-    CredentialKind, begin_authentication, begin_passkey_sign_in, begin_passkey_step_up,
+    CredentialKind, Registered, begin_authentication, begin_passkey_sign_in, begin_passkey_step_up,
     begin_registration, finish_passkey_sign_in, finish_passkey_step_up, finish_registration,
     verify_webauthn,
 };

@@ -11,7 +11,10 @@ use super::{
     challenge::{ChallengeState, STEP_UP, begin_challenge},
 };
 use crate::{
-    accounts::{AccountError, Accounts, CurrentSession, RequestContext, check_current_password},
+    accounts::{
+        AccountError, Accounts, CurrentSession, RequestContext, check_current_password,
+        new_link_token,
+    },
     audit::{Actor, Outcome, record},
     store::FactorSummary,
 };
@@ -49,8 +52,11 @@ pub async fn ensure_recent(
 /// How a step-up goes on.
 #[derive(Debug, Clone)]
 pub enum StepUp {
-    /// The session is fresh again.
-    Done,
+    /// The session is fresh again, under a new cookie value (the old one stopped working).
+    Done {
+        /// The session's new cookie value.
+        token: String,
+    },
     /// The password was right; now a second factor (answer the challenge with this token).
     SecondFactor {
         /// The challenge token (kept in a cookie).
@@ -107,8 +113,14 @@ pub async fn reauthenticate_with_password(
         transaction.commit().await?;
         return Ok(StepUp::SecondFactor { token });
     }
+    let (token, token_hash) = new_link_token()?;
     if !transaction
-        .reauthenticate_session(current.session.id, &amr::encode(&[amr::PASSWORD]), now)
+        .reauthenticate_session(
+            current.session.id,
+            &token_hash,
+            &amr::encode(&[amr::PASSWORD]),
+            now,
+        )
         .await?
     {
         return Err(AccountError::NotSignedIn);
@@ -123,20 +135,21 @@ pub async fn reauthenticate_with_password(
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
     accounts.session_cache.forget_user(current.user.id());
-    Ok(StepUp::Done)
+    Ok(StepUp::Done { token })
 }
 
 /// After the signed-in user added a factor with `method` on a recent session: the session has
 /// now seen the password (recently) and the new factor (just now), so it counts as
-/// multi-factor and sensitive pages do not ask again at once. A stale session is left alone.
+/// multi-factor and sensitive pages do not ask again at once: the session gets a new cookie
+/// value, returned. A stale session is left alone (`None`).
 pub async fn note_enrolment(
     accounts: &Accounts,
     current: &CurrentSession,
     method: &str,
-) -> Result<(), AccountError> {
+) -> Result<Option<String>, AccountError> {
     let now = accounts.clock.now();
     if now - current.session.authenticated_at > accounts.settings.mfa.step_up_max_age {
-        return Ok(());
+        return Ok(None);
     }
     let mut methods = amr::decode(&current.session.amr);
     for added in [method, amr::MULTI_FACTOR] {
@@ -145,11 +158,12 @@ pub async fn note_enrolment(
         }
     }
     let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+    let (token, token_hash) = new_link_token()?;
     let mut transaction = accounts.store.begin().await?;
-    transaction
-        .reauthenticate_session(current.session.id, &amr::encode(&methods), now)
+    let live = transaction
+        .reauthenticate_session(current.session.id, &token_hash, &amr::encode(&methods), now)
         .await?;
     transaction.commit().await?;
     accounts.session_cache.forget_user(current.user.id());
-    Ok(())
+    Ok(live.then_some(token))
 }

@@ -51,7 +51,7 @@ use crate::{
     StoreError,
     accounts::{
         AccountError, Accounts, CurrentSession, RequestContext, SignedIn, User, UserStatus, digest,
-        start_session,
+        new_link_token, start_session,
     },
     audit::{Actor, Outcome, record},
     store::{ChallengeRow, ThrottleDecision, WebauthnRow, new_id},
@@ -604,16 +604,25 @@ pub async fn begin_registration(
     Ok((options, token))
 }
 
+/// What a finished registration brings.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The recovery codes to show once, when this was the user's first second factor (or they
+    /// had none left).
+    pub recovery_codes: Option<Vec<String>>,
+    /// The session's new cookie value, when the recent session was upgraded to multi-factor.
+    pub session_token: Option<String>,
+}
+
 /// Finishes a registration with the browser's `navigator.credentials.create()` result (JSON,
-/// base64url binary members). Returns the recovery codes to show when this was the user's first
-/// second factor (or they had none left).
+/// base64url binary members).
 pub async fn finish_registration(
     accounts: &Accounts,
     context: &RequestContext,
     current: &CurrentSession,
     token: &str,
     credential: &Value,
-) -> Result<Option<Vec<String>>, AccountError> {
+) -> Result<Registered, AccountError> {
     let webauthn = webauthn(accounts)?;
     ensure_enrolment_allowed(accounts)?;
     let response: RegisterPublicKeyCredential = decode(credential)?;
@@ -695,8 +704,11 @@ pub async fn finish_registration(
     } else {
         amr::HARDWARE_KEY
     };
-    super::note_enrolment(accounts, current, method).await?;
-    Ok(codes)
+    let session_token = super::note_enrolment(accounts, current, method).await?;
+    Ok(Registered {
+        recovery_codes: codes,
+        session_token,
+    })
 }
 
 /// Begins answering the pending sign-in or step-up `token` (from `pending()`) with a security
@@ -1055,15 +1067,16 @@ async fn step_up_failure(
     Ok(())
 }
 
-/// Finishes a passkey step-up: the session's authentication becomes fresh and multi-factor.
-/// The challenge is used up whatever the outcome.
+/// Finishes a passkey step-up: the session's authentication becomes fresh and multi-factor,
+/// under a new cookie value (returned; the old one stops working). The challenge is used up
+/// whatever the outcome.
 pub async fn finish_passkey_step_up(
     accounts: &Accounts,
     context: &RequestContext,
     current: &CurrentSession,
     token: &str,
     credential: &Value,
-) -> Result<(), AccountError> {
+) -> Result<String, AccountError> {
     let webauthn = webauthn(accounts)?;
     let now = accounts.clock.now();
     let response: PublicKeyCredential = decode(credential)?;
@@ -1090,10 +1103,12 @@ pub async fn finish_passkey_step_up(
             return Err(refusal.error);
         }
     };
+    let (renewed, renewed_hash) = new_link_token()?;
     let mut transaction = accounts.store.begin().await?;
     if !transaction
         .reauthenticate_session(
             current.session.id,
+            &renewed_hash,
             &amr::encode(&[verified.method, amr::MULTI_FACTOR]),
             now,
         )
@@ -1122,7 +1137,7 @@ pub async fn finish_passkey_step_up(
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
     accounts.session_cache.forget_user(current.user.id());
-    Ok(())
+    Ok(renewed)
 }
 
 #[cfg(test)]

@@ -73,11 +73,13 @@ pub trait SessionWrites: Send {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
-    /// Records a fresh authentication (step-up) on a live session: its `amr` and
-    /// `authenticated_at = now`. True when the session was live.
+    /// Records a fresh authentication (step-up) on a live session: a new token digest (the old
+    /// cookie value stops working), its `amr` and `authenticated_at = now`. True when the
+    /// session was live.
     async fn reauthenticate_session(
         &mut self,
         session_id: Uuid,
+        token_hash: &[u8],
         amr: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;

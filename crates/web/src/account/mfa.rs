@@ -104,13 +104,17 @@ fn completed(page: &Page, completed: Completed, next: &str) -> Response {
             cookies::append(&mut response, cookies::clear(cookies::CHALLENGE));
             response
         }
-        Completed::SteppedUp { next: stored } => {
+        Completed::SteppedUp {
+            next: stored,
+            token,
+        } => {
             let target = stored
                 .as_deref()
                 .and_then(safe_next)
                 .unwrap_or(destination(next));
             let mut response = page.see_other(target);
             cookies::append(&mut response, cookies::clear(cookies::CHALLENGE));
+            cookies::append(&mut response, page.caller.session_cookie(&token));
             response
         }
     }
@@ -533,7 +537,11 @@ pub async fn step_up(page: Page, PageForm(form): PageForm<StepUpForm>) -> Result
     )
     .await
     {
-        Ok(StepUp::Done) => Ok(page.see_other(destination(&next))),
+        Ok(StepUp::Done { token }) => {
+            let mut response = page.see_other(destination(&next));
+            cookies::append(&mut response, page.caller.session_cookie(&token));
+            Ok(response)
+        }
         Ok(StepUp::SecondFactor { token }) => {
             let mut response = page.see_other(&with_next("/sign-in/second-factor", &next));
             cookies::append(&mut response, challenge_cookie(&page, &token));
@@ -728,14 +736,29 @@ pub async fn confirm_app(
         &form.code,
     )
     .await;
-    if confirmed.is_ok()
-        && let Err(error) = mfa::note_enrolment(accounts, current, mfa::amr::OTP).await
-    {
-        return Err(page.fail(&page.caller.failure(error)).into());
+    let mut renewed = None;
+    if confirmed.is_ok() {
+        match mfa::note_enrolment(accounts, current, mfa::amr::OTP).await {
+            Ok(token) => renewed = token,
+            Err(error) => return Err(page.fail(&page.caller.failure(error)).into()),
+        }
     }
+    let with_session = |mut response: Response| {
+        if let Some(token) = &renewed {
+            cookies::append(&mut response, page.caller.session_cookie(token));
+        }
+        response
+    };
     match confirmed {
-        Ok(Some(codes)) => Ok(render_codes(&page, &codes, "/account/mfa/done", "")),
-        Ok(None) => Ok(page.see_other("/account/mfa?notice=factor_added")),
+        Ok(Some(codes)) => Ok(with_session(render_codes(
+            &page,
+            &codes,
+            "/account/mfa/done",
+            "",
+        ))),
+        Ok(None) => Ok(with_session(
+            page.see_other("/account/mfa?notice=factor_added"),
+        )),
         Err(error) => {
             let state = page.form_failure(error)?;
             match mfa::totp_enrolment(accounts, &current.user, device).await {

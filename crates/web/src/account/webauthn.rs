@@ -183,10 +183,10 @@ pub async fn register_finish(
     match mfa::finish_registration(accounts, &caller.context, current, &token, &body.credential)
         .await
     {
-        Ok(codes) => {
+        Ok(registered) => {
             let target = "/account/mfa?notice=factor_added";
             let mut answer = json!({ "redirect": target });
-            if let Some(codes) = codes {
+            if let Some(codes) = registered.recovery_codes {
                 let lang = caller.language;
                 answer["recovery_codes"] = json!(codes);
                 answer["text"] = json!({
@@ -201,6 +201,9 @@ pub async fn register_finish(
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             cookies::append(&mut response, cookies::clear(CEREMONY));
+            if let Some(token) = registered.session_token {
+                cookies::append(&mut response, caller.session_cookie(&token));
+            }
             Ok(response)
         }
         Err(error) => Err(failed(&caller, error, CEREMONY).into()),
@@ -234,13 +237,15 @@ pub async fn authenticate_finish(
             cookies::append(&mut response, caller.session_cookie(&signed_in.token));
             Ok(response)
         }
-        Ok(Completed::SteppedUp { next }) => {
+        Ok(Completed::SteppedUp { next, token }) => {
             let target = next
                 .as_deref()
                 .and_then(safe_next)
                 .or_else(|| next_of(&body))
                 .unwrap_or(HOME);
-            Ok(redirect(target, cookies::CHALLENGE))
+            let mut response = redirect(target, cookies::CHALLENGE);
+            cookies::append(&mut response, caller.session_cookie(&token));
+            Ok(response)
         }
         Err(error) => Err(failed(&caller, error, cookies::CHALLENGE).into()),
     }
@@ -295,7 +300,11 @@ pub async fn step_up_finish(
     match mfa::finish_passkey_step_up(accounts, &caller.context, current, &token, &body.credential)
         .await
     {
-        Ok(()) => Ok(redirect(next_of(&body).unwrap_or(HOME), CEREMONY)),
+        Ok(token) => {
+            let mut response = redirect(next_of(&body).unwrap_or(HOME), CEREMONY);
+            cookies::append(&mut response, caller.session_cookie(&token));
+            Ok(response)
+        }
         Err(error) => Err(failed(&caller, error, CEREMONY).into()),
     }
 }

@@ -57,9 +57,10 @@ async fn finish(caller: &Caller, result: Result<Completed, AccountError>) -> Res
             cookies::append(&mut response, cookies::clear(cookies::CHALLENGE));
             response
         }
-        Ok(Completed::SteppedUp { .. }) => {
+        Ok(Completed::SteppedUp { token, .. }) => {
             let mut response = StatusCode::NO_CONTENT.into_response();
             cookies::append(&mut response, cookies::clear(cookies::CHALLENGE));
+            cookies::append(&mut response, caller.session_cookie(&token));
             response
         }
         Err(error) => problem(caller, error),
@@ -106,7 +107,11 @@ pub async fn confirm_identity(caller: Caller, ApiJson(body): ApiJson<PasswordBod
     )
     .await
     {
-        Ok(StepUp::Done) => StatusCode::NO_CONTENT.into_response(),
+        Ok(StepUp::Done { token }) => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            cookies::append(&mut response, caller.session_cookie(&token));
+            response
+        }
         Ok(StepUp::SecondFactor { token }) => {
             let mut response =
                 Json(json!({ "second_factor": { "required": true } })).into_response();
@@ -190,13 +195,22 @@ pub async fn confirm_totp(
     }
     let confirmed =
         mfa::confirm_totp(accounts, &caller.context, &current.user, id, &body.code).await;
-    if confirmed.is_ok()
-        && let Err(error) = mfa::note_enrolment(accounts, current, mfa::amr::OTP).await
-    {
-        return problem(&caller, error);
+    let mut renewed = None;
+    if confirmed.is_ok() {
+        match mfa::note_enrolment(accounts, current, mfa::amr::OTP).await {
+            Ok(token) => renewed = token,
+            Err(error) => return problem(&caller, error),
+        }
     }
     match confirmed {
-        Ok(codes) => Json(json!({ "recovery_codes": codes.unwrap_or_default() })).into_response(),
+        Ok(codes) => {
+            let mut response =
+                Json(json!({ "recovery_codes": codes.unwrap_or_default() })).into_response();
+            if let Some(token) = renewed {
+                cookies::append(&mut response, caller.session_cookie(&token));
+            }
+            response
+        }
         Err(error) => problem(&caller, error),
     }
 }

@@ -304,17 +304,25 @@ async fn sensitive_changes_need_a_recent_second_factor() {
         panic!("a user with MFA must give the second factor too");
     };
     let code = independent_code(&seed, app.clock.now().timestamp());
-    match mfa::verify_totp(accounts, &context(), &token, &code)
+    let renewed = match mfa::verify_totp(accounts, &context(), &token, &code)
         .await
         .unwrap()
     {
-        Completed::SteppedUp { next } => assert_eq!(next.as_deref(), Some("/account/password")),
+        Completed::SteppedUp { next, token } => {
+            assert_eq!(next.as_deref(), Some("/account/password"));
+            token
+        }
         Completed::SignedIn(_) => panic!("a step-up made a new session"),
-    }
-    let current = authenticate(accounts, &signed_in.token)
-        .await
-        .unwrap()
-        .unwrap();
+    };
+    // The same session under a new cookie value; the old one is dead (ASVS 7.2.4).
+    assert!(
+        authenticate(accounts, &signed_in.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let current = authenticate(accounts, &renewed).await.unwrap().unwrap();
+    assert_eq!(current.session.id, signed_in.session.id);
     assert_eq!(current.session.authenticated_at, app.clock.now());
     change_password(
         accounts,
@@ -353,14 +361,19 @@ async fn without_mfa_the_password_alone_refreshes_the_session() {
         .await,
         Err(AccountError::InvalidCredentials)
     ));
-    assert!(matches!(
-        mfa::reauthenticate_with_password(accounts, &context(), &current, PASSWORD, None).await,
-        Ok(StepUp::Done)
-    ));
-    let current = authenticate(accounts, &signed_in.token)
-        .await
-        .unwrap()
-        .unwrap();
+    let Ok(StepUp::Done { token }) =
+        mfa::reauthenticate_with_password(accounts, &context(), &current, PASSWORD, None).await
+    else {
+        panic!("the password alone confirms a user without a second factor");
+    };
+    assert!(
+        authenticate(accounts, &signed_in.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let current = authenticate(accounts, &token).await.unwrap().unwrap();
+    assert_eq!(current.session.id, signed_in.session.id);
     mfa::ensure_recent(accounts, &current).await.unwrap();
     app.stop().await;
 }
