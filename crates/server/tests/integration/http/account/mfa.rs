@@ -177,6 +177,7 @@ async fn an_old_authentication_is_sent_to_confirm_identity_and_back() {
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let before = browser.cookie(SESSION).unwrap();
     let password = browser
         .submit(
             "/confirm-identity",
@@ -206,6 +207,12 @@ async fn an_old_authentication_is_sent_to_confirm_identity_and_back() {
         browser.get("/account/password").await.status,
         StatusCode::OK
     );
+    // The step-up gave the session a new cookie value; the old one is signed out.
+    let after = browser.cookie(SESSION).unwrap();
+    assert_ne!(before, after);
+    let mut old = Browser::new(&app);
+    old.set_cookie(SESSION, &before);
+    assert!(!old.is_signed_in().await, "the pre-step-up cookie is dead");
     // Ten minutes later it is stale again.
     app.clock.advance(Span::minutes(11));
     assert_eq!(
