@@ -105,6 +105,13 @@ impl Caller {
         )
     }
 
+    /// The cookie holding a sign-in's or step-up's challenge token, living as long as a
+    /// challenge may.
+    pub fn challenge_cookie(&self, token: &str) -> Option<axum::http::HeaderValue> {
+        let lifetime = self.state.accounts.settings.mfa.challenge_lifetime;
+        cookies::set(cookies::CHALLENGE, token, Some(lifetime.num_seconds()))
+    }
+
     /// Ends the session this request came with, if any (before a new one replaces it). A
     /// failure is logged, not answered: the new session is what matters.
     pub async fn end_previous_session(&self) {

@@ -11,6 +11,7 @@
 mod admin;
 pub mod amr;
 pub(crate) mod challenge;
+mod change;
 mod enrol;
 mod policy;
 pub mod recovery_codes;
@@ -22,10 +23,10 @@ pub mod webauthn;
 
 pub use admin::{UserFactors, reset_factors, user_factors};
 pub use challenge::{Completed, Pending, PendingKind, pending};
+pub use change::{FactorId, remove_factor, rename_factor};
 pub use enrol::{
     Factors, MAX_NAME_CHARS, TotpDevice, TotpEnrolment, WebauthnCredential, begin_totp,
-    confirm_totp, factors, regenerate_recovery_codes, remove_totp, remove_webauthn, rename_totp,
-    rename_webauthn, totp_enrolment,
+    confirm_totp, factors, regenerate_recovery_codes, totp_enrolment,
 };
 pub use policy::{Requirement, requirement};
 pub use second_factor::{skip_enrolment, verify_recovery_code, verify_totp};

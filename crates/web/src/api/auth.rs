@@ -80,7 +80,7 @@ pub async fn sign_in(caller: Caller, ApiJson(body): ApiJson<SignInBody>) -> Resp
                 "second_factor": { "required": true, "enrol": enrol }
             }))
             .into_response();
-            cookies::append(&mut response, super::mfa::challenge_cookie(&caller, &token));
+            cookies::append(&mut response, caller.challenge_cookie(&token));
             response
         }
         Ok(accounts::SignInStep::SignedIn(signed_in)) => {

@@ -23,18 +23,6 @@ use crate::{
     text::{CodeText, PasswordText, Text},
 };
 
-/// The challenge cookie for `token`, living as long as a challenge may.
-pub fn challenge_cookie(caller: &Caller, token: &str) -> Option<axum::http::HeaderValue> {
-    let seconds = caller
-        .state
-        .accounts
-        .settings
-        .mfa
-        .challenge_lifetime
-        .num_seconds();
-    cookies::set(cookies::CHALLENGE, token, Some(seconds))
-}
-
 /// A code.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,7 +103,7 @@ pub async fn confirm_identity(caller: Caller, ApiJson(body): ApiJson<PasswordBod
         Ok(StepUp::SecondFactor { token }) => {
             let mut response =
                 Json(json!({ "second_factor": { "required": true } })).into_response();
-            cookies::append(&mut response, challenge_cookie(&caller, &token));
+            cookies::append(&mut response, caller.challenge_cookie(&token));
             response
         }
         Err(error) => problem(&caller, error),
@@ -237,11 +225,11 @@ pub async fn remove_totp(
     if let Err(error) = mfa::ensure_recent(accounts, current).await {
         return problem(&caller, error);
     }
-    match mfa::remove_totp(
+    match mfa::remove_factor(
         accounts,
         &caller.context,
         current,
-        id,
+        mfa::FactorId::Totp(id),
         body.password.as_deref(),
     )
     .await

@@ -31,7 +31,6 @@ mod step_up;
 #[cfg(test)]
 mod tests;
 
-
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};

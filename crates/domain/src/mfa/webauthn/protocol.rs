@@ -93,7 +93,10 @@ pub(super) struct NewCredential {
 }
 
 impl NewCredential {
-    pub(super) fn of<T: Serialize>(credential_id: &[u8], credential: &T) -> Result<Self, AccountError> {
+    pub(super) fn of<T: Serialize>(
+        credential_id: &[u8],
+        credential: &T,
+    ) -> Result<Self, AccountError> {
         let value = to_json(credential)?;
         let record = &value["cred"];
         Ok(Self {

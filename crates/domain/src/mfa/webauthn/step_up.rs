@@ -133,4 +133,3 @@ pub async fn finish_passkey_step_up(
     accounts.session_cache.forget_user(current.user.id());
     Ok(renewed)
 }
-

@@ -443,8 +443,7 @@ fn a_second_factor_may_be_any_of_the_users_credentials_and_each_assertion_counts
     );
 
     let response = decode(&synced.get(&options)).unwrap();
-    let verified =
-        verify_assertion(&webauthn, &authentication, &response, &passkey_row).unwrap();
+    let verified = verify_assertion(&webauthn, &authentication, &response, &passkey_row).unwrap();
     assert_eq!(
         verified.method,
         amr::SOFTWARE_KEY,
@@ -464,8 +463,7 @@ fn a_second_factor_may_be_any_of_the_users_credentials_and_each_assertion_counts
     verify_assertion(&webauthn, &authentication, &fresh, &used).unwrap();
 
     // An assertion for another ceremony's challenge is refused.
-    let (other, _) =
-        start_second_factor(&webauthn, UserVerification::Preferred, &rows).unwrap();
+    let (other, _) = start_second_factor(&webauthn, UserVerification::Preferred, &rows).unwrap();
     let stale = decode(&key.get(&other)).unwrap();
     let refusal = verify_assertion(&webauthn, &authentication, &stale, &key_row).unwrap_err();
     assert_eq!(refusal.reason, "wrong_challenge");
@@ -489,8 +487,7 @@ fn required_user_verification_refuses_a_touch_only_assertion() {
     .unwrap();
     assert_eq!(options["publicKey"]["userVerification"], "required");
     let response = decode(&key.get(&options)).unwrap();
-    let refusal =
-        verify_assertion(&webauthn, &authentication, &response, &key_row).unwrap_err();
+    let refusal = verify_assertion(&webauthn, &authentication, &response, &key_row).unwrap_err();
     assert_eq!(refusal.reason, "user_not_verified");
     assert!(start_second_factor(&webauthn, UserVerification::Preferred, &[]).is_err());
 }
@@ -518,8 +515,7 @@ fn a_passkey_signs_in_by_its_user_handle() {
         .identify_discoverable_authentication(&response)
         .unwrap();
     assert_eq!((named, credential_id), (user(), passkey.id.as_slice()));
-    let verified =
-        verify_assertion(&webauthn, &authentication, &response, &passkey_row).unwrap();
+    let verified = verify_assertion(&webauthn, &authentication, &response, &passkey_row).unwrap();
     assert_eq!(verified.method, amr::HARDWARE_KEY);
 
     // Without user verification a passkey proves nothing.
@@ -534,8 +530,8 @@ fn a_passkey_signs_in_by_its_user_handle() {
 fn garbage_is_a_refused_credential() {
     let error = decode::<PublicKeyCredential>(&serde_json::json!({ "id": 1 })).unwrap_err();
     assert_eq!(error.code(), "webauthn_failed");
-    let error = decode::<RegisterPublicKeyCredential>(&serde_json::json!("not a credential"))
-        .unwrap_err();
+    let error =
+        decode::<RegisterPublicKeyCredential>(&serde_json::json!("not a credential")).unwrap_err();
     assert_eq!(error.code(), "webauthn_failed");
 }
 

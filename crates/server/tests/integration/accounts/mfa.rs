@@ -406,14 +406,28 @@ async fn the_last_second_factor_goes_only_with_a_single_factor_length_password()
         .totp[0]
         .id;
     assert!(matches!(
-        mfa::remove_totp(accounts, &context(), &current, device, None).await,
+        mfa::remove_factor(
+            accounts,
+            &context(),
+            &current,
+            mfa::FactorId::Totp(device),
+            None
+        )
+        .await,
         Err(AccountError::Invalid {
             field: "password",
             ..
         })
     ));
     assert!(matches!(
-        mfa::remove_totp(accounts, &context(), &current, device, Some(short)).await,
+        mfa::remove_factor(
+            accounts,
+            &context(),
+            &current,
+            mfa::FactorId::Totp(device),
+            Some(short)
+        )
+        .await,
         Err(AccountError::PasswordTooShortForSingleFactor { minimum: 15 })
     ));
     assert!(
@@ -426,9 +440,15 @@ async fn the_last_second_factor_goes_only_with_a_single_factor_length_password()
         .await
         .unwrap();
     let current = authenticate(accounts, &token).await.unwrap().unwrap();
-    mfa::remove_totp(accounts, &context(), &current, device, Some(PASSWORD))
-        .await
-        .unwrap();
+    mfa::remove_factor(
+        accounts,
+        &context(),
+        &current,
+        mfa::FactorId::Totp(device),
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap();
     let factors = mfa::factors(accounts, current.user.id()).await.unwrap();
     assert!(!factors.has_second_factor());
     assert_eq!(
