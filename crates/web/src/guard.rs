@@ -173,9 +173,7 @@ async fn record_denial(
     event.target = Some(format!("route:{route}"));
     event.request_id.clone_from(&caller.context.request_id);
     event.details = Some(json!({ "route": route, "capability": capability }));
-    let mut transaction = state.store.begin().await?;
     let now = state.accounts.clock.now();
-    audit::record(&mut *transaction, &state.accounts.keyring, now, event).await?;
-    transaction.commit().await?;
+    audit::record_alone(&*state.store, &state.accounts.keyring, now, event).await?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::{
     sessions::start_session, sign_up::take_ip_attempt,
 };
 use crate::{
-    audit::{Actor, Outcome, record},
+    audit::{Actor, Outcome, record, record_alone},
     mail::{Email, EmailTemplate},
     mfa::{
         amr,
@@ -45,9 +45,7 @@ async fn record_failure(
         Some(typed),
     );
     event.details = Some(serde_json::json!({ "reason": reason }));
-    let mut transaction = accounts.store.begin().await?;
-    record(&mut *transaction, &accounts.keyring, now, event).await?;
-    transaction.commit().await?;
+    record_alone(&*accounts.store, &accounts.keyring, now, event).await?;
     Ok(())
 }
 
@@ -208,13 +206,20 @@ pub async fn sign_in(
             .await?;
     }
     let factors = accounts.store.mfa().factor_summary(user.id()).await?;
-    let requirement = crate::mfa::requirement(accounts, user.id(), &factors, now).await?;
-    if factors.has_second_factor() || requirement.required {
-        let enrol = !factors.has_second_factor();
+    let enrol = !factors.has_second_factor();
+    // The policy matters only for users without a second factor: `Some(grace)` when a
+    // challenge (second step or enrolment) must follow the password.
+    let challenge = if enrol {
+        let requirement = crate::mfa::requirement(accounts, user.id(), &factors, now).await?;
+        requirement.required.then_some(requirement.grace_until)
+    } else {
+        Some(None)
+    };
+    if let Some(may_skip_until) = challenge {
         let state = ChallengeState {
             amr: vec![amr::PASSWORD.to_owned()],
             enrol,
-            may_skip_until: requirement.grace_until,
+            may_skip_until,
             ..ChallengeState::default()
         };
         let mut transaction = accounts.store.begin().await?;

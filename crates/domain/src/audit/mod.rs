@@ -10,4 +10,4 @@ mod record;
 pub use chain::{ChainBreak, ChainReport, chain_pending, verify_chain};
 pub use event::{Actor, AuditEvent, Outcome, PersonalData};
 pub use personal::{PersonalView, read_personal};
-pub use record::record;
+pub use record::{record, record_alone};

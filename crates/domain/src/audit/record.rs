@@ -75,3 +75,17 @@ pub async fn record(
     transaction.insert_audit_event(&row).await?;
     Ok(id)
 }
+
+/// Appends `event` in a transaction of its own, for events that accompany no other change (a
+/// refused sign-in, a denial).
+pub async fn record_alone(
+    store: &dyn crate::store::Store,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+    event: AuditEvent,
+) -> Result<Uuid, DomainError> {
+    let mut transaction = store.begin().await?;
+    let id = record(&mut *transaction, keyring, now, event).await?;
+    transaction.commit().await?;
+    Ok(id)
+}

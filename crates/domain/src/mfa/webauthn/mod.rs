@@ -62,7 +62,7 @@ use crate::{
         AccountError, Accounts, CurrentSession, RequestContext, SignedIn, User, UserStatus, digest,
         new_link_token, start_session,
     },
-    audit::{Actor, Outcome, record},
+    audit::{Actor, Outcome, record, record_alone},
     store::{ChallengeRow, ThrottleDecision, WebauthnRow, new_id},
 };
 

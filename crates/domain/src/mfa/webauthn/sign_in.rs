@@ -33,9 +33,7 @@ async fn sign_in_failure(
         None,
     );
     event.details = Some(serde_json::json!({ "method": "passkey", "reason": reason }));
-    let mut transaction = accounts.store.begin().await?;
-    record(&mut *transaction, &accounts.keyring, now, event).await?;
-    transaction.commit().await?;
+    record_alone(&*accounts.store, &accounts.keyring, now, event).await?;
     Ok(())
 }
 

@@ -55,9 +55,7 @@ async fn step_up_failure(
         None,
     );
     event.details = Some(serde_json::json!({ "method": "passkey", "reason": reason }));
-    let mut transaction = accounts.store.begin().await?;
-    record(&mut *transaction, &accounts.keyring, now, event).await?;
-    transaction.commit().await?;
+    record_alone(&*accounts.store, &accounts.keyring, now, event).await?;
     Ok(())
 }
 
