@@ -17,7 +17,7 @@
 
 use axum::{
     Json, Router,
-    http::{HeaderMap, HeaderValue, header},
+    http::{HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -195,11 +195,8 @@ pub async fn register_finish(
                     "continue": lang.t("recovery_codes.continue"),
                 });
             }
+            // Recovery codes are shown once; every answer is `no-store` (layers.rs).
             let mut response = Json(answer).into_response();
-            // Recovery codes are shown once: never from a cache.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             cookies::append(&mut response, cookies::clear(CEREMONY));
             if let Some(token) = registered.session_token {
                 cookies::append(&mut response, caller.session_cookie(&token));

@@ -636,3 +636,28 @@ async fn administrators_and_holders_of_required_roles_must_enrol_others_need_not
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_totp_seed_is_stored_sealed_never_in_clear() {
+    let app = TestApp::spawn().await;
+    let (signed_in, seed, _) = enrolled(&app, "eli@example.com").await;
+    let devices = app
+        .services
+        .store
+        .mfa()
+        .totp_devices(signed_in.user.id())
+        .await
+        .unwrap();
+    let stored = &devices[0].secret;
+    assert!(
+        !stored
+            .windows(seed.len())
+            .any(|window| window == seed.as_slice()),
+        "the seed must not appear in the stored bytes"
+    );
+    assert!(
+        stored.len() > seed.len() + 16,
+        "sealed: key id, nonce and tag around it"
+    );
+    app.stop().await;
+}

@@ -181,8 +181,10 @@ struct RecoveryCodesTemplate<'a> {
     next: &'a str,
 }
 
+/// The recovery codes, shown once (like every answer, `Cache-Control: no-store` unless a
+/// handler says otherwise: `layers.rs`).
 fn render_codes(page: &Page, codes: &[String], action: &str, next: &str) -> Response {
-    let mut response = page.render(
+    page.render(
         axum::http::StatusCode::OK,
         &RecoveryCodesTemplate {
             page: &page.view,
@@ -190,11 +192,5 @@ fn render_codes(page: &Page, codes: &[String], action: &str, next: &str) -> Resp
             action,
             next,
         },
-    );
-    // Shown once: never from a cache.
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    response
+    )
 }
