@@ -94,7 +94,7 @@ export class Journey {
 
   /** Remembers a value that must never appear in the server's log. */
   secret(value) {
-    this.secrets.add(value);
+    if (value) this.secrets.add(value);
     return value;
   }
 

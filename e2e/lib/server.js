@@ -166,6 +166,31 @@ export class Gatehouse {
     throw new Error(`gatehouse did not answer /readyz with 200 within ${timeout} ms:\n${this.tail()}`);
   }
 
+  /**
+   * Runs `gatehouse ARGS… --data-dir <this server's>` on the running instance (the CLI works
+   * while the server runs) with the server's environment plus `env`; `input` goes to stdin.
+   * Resolves to stdout; a non-zero exit rejects with the command's stderr.
+   */
+  async cli(args, { input = '', env = {} } = {}) {
+    const child = spawn(gatehouseBinary(), [...args, '--data-dir', this.dataDir], {
+      env: { ...cleanEnvironment(), ...this.extraEnv, NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
+    child.stdin.end(input);
+    const [code, error] = await new Promise((resolve) => {
+      child.once('error', (spawnError) => resolve([null, spawnError]));
+      child.once('close', (exitCode) => resolve([exitCode, null]));
+    });
+    if (error || code !== 0) {
+      throw new Error(`gatehouse ${args[0]} ${args[1] || ''} failed (exit ${code}): ${error || stderr.trim()}`);
+    }
+    return stdout;
+  }
+
   /** Log lines that point at a fault: errors, panics, strings missing from a catalogue. */
   complaints() {
     return this.log.split('\n').filter((line) => / ERROR |panicked|missing catalogue string/.test(line));

@@ -9,9 +9,11 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod mfa;
+pub mod oauth;
 pub mod secrets;
 pub mod store;
 pub mod system;
+pub mod users;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{DomainError, StoreError};

@@ -109,3 +109,38 @@ impl JobHandler for PruneExpired {
         Ok(())
     }
 }
+
+/// Rotates signing keys that reached their rotation age, deletes keys whose tokens have all
+/// expired, and prunes OAuth codes, grants and idempotent answers a day after they ended.
+#[derive(Debug)]
+pub struct OAuthMaintenance {
+    /// The provider.
+    pub oauth: gatehouse_domain::oauth::OAuth,
+}
+
+#[async_trait]
+impl JobHandler for OAuthMaintenance {
+    fn kind(&self) -> &'static str {
+        kind::OAUTH_MAINTENANCE
+    }
+
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        let rotated = self.oauth.keys.rotate_due().await.map_err(retry)?;
+        let keys = self.oauth.keys.prune().await.map_err(retry)?;
+        let before = self.oauth.clock.now() - Duration::days(1);
+        let rows = self
+            .oauth
+            .store
+            .oauth()
+            .prune(before)
+            .await
+            .map_err(retry)?;
+        tracing::info!(
+            rotated = rotated.len(),
+            keys_deleted = keys,
+            oauth_rows_deleted = rows,
+            "OAuth maintenance done"
+        );
+        Ok(())
+    }
+}

@@ -7,6 +7,7 @@ use gatehouse_domain::{
     Clock,
     accounts::Accounts,
     authorization::{Authorization, Authorizer},
+    oauth::OAuth,
     jobs::{CronSchedule, kind, queue},
     mail::Mailer,
     secrets::{Keyring, random_bytes},
@@ -14,7 +15,7 @@ use gatehouse_domain::{
 };
 use gatehouse_jobs::{
     JobHandler, QueueConfig, Runner, RunnerConfig, chainer,
-    handlers::{PruneExpired, PruneJobs},
+    handlers::{OAuthMaintenance, PruneExpired, PruneJobs},
     mail::SendEmail,
 };
 use gatehouse_web::{AppState, HttpLimits, SiteSettings};
@@ -37,6 +38,8 @@ pub struct Services {
     pub accounts: Accounts,
     /// Capability checks, cached per node.
     pub authorizer: Arc<Authorizer>,
+    /// The OAuth 2.0 / OpenID Connect provider's deps.
+    pub oauth: OAuth,
 }
 
 impl Services {
@@ -58,6 +61,13 @@ impl Services {
             clock.clone(),
             authorizer.clone(),
         )?;
+        let oauth = OAuth::new(
+            store.clone(),
+            keyring.clone(),
+            clock.clone(),
+            authorizer.clone(),
+            crate::oauth::settings(config)?,
+        );
         Ok(Self {
             store,
             keyring,
@@ -65,6 +75,7 @@ impl Services {
             mailer,
             accounts,
             authorizer,
+            oauth,
         })
     }
 }
@@ -90,6 +101,25 @@ impl RunningServer {
             .await
             .map_err(|e| Failure::failed(format!("server task failed: {e}")))
     }
+}
+
+/// Audits the counted client-credentials grants once a minute (one event per client) and once
+/// more at shutdown.
+fn spawn_grant_count_flusher(oauth: OAuth, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let stopping = tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(60)) => false,
+                _ = shutdown.wait_for(|stop| *stop) => true,
+            };
+            if let Err(error) = gatehouse_domain::oauth::flush_grant_counts(&oauth).await {
+                tracing::warn!(code = error.code(), "client-credentials grants could not be audited");
+            }
+            if stopping {
+                break;
+            }
+        }
+    })
 }
 
 fn worker_id() -> String {
@@ -124,12 +154,21 @@ pub fn job_runner(config: &Config, services: &Services) -> Result<Runner, Failur
                 config.audit.personal_data_retention_days.saturating_mul(24),
             ),
         }),
+        Arc::new(OAuthMaintenance {
+            oauth: services.oauth.clone(),
+        }),
         Arc::new(SendEmail {
             keyring: services.keyring.clone(),
             mailer: services.mailer.clone(),
         }),
     ];
     let schedules = vec![
+        CronSchedule::new(
+            kind::OAUTH_MAINTENANCE,
+            "17 * * * *",
+            kind::OAUTH_MAINTENANCE,
+            queue::MAINTENANCE,
+        )?,
         CronSchedule::new(
             kind::PRUNE_JOBS,
             "0 * * * *",
@@ -230,6 +269,7 @@ pub fn start(
             clock: services.clock.clone(),
             authorizer: services.authorizer.clone(),
         },
+        services.oauth.clone(),
     );
     let limits = HttpLimits {
         body_limit_bytes: config.http.body_limit_bytes,
@@ -255,6 +295,7 @@ pub fn start(
         .authorizer
         .clone()
         .watch(Duration::from_millis(250), signal.clone());
+    let flusher = spawn_grant_count_flusher(services.oauth.clone(), signal.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_secs);
     let mut http_signal = signal.clone();
     let mut grace_signal = signal;
@@ -292,6 +333,7 @@ pub fn start(
             }
             drop(chainer.await);
             drop(watcher.await);
+            drop(flusher.await);
         };
         if tokio::time::timeout(grace, rest).await.is_err() {
             tracing::warn!("background work did not stop within the grace period");

@@ -73,6 +73,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Export or import the authorization model (APIs, capabilities, roles, groups).
     #[command(subcommand)]
     Rbac(RbacCommand),
@@ -121,6 +124,38 @@ pub enum UserCommand {
     },
 }
 
+/// `gatehouse client …`
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register an OAuth client; prints its id and, for confidential clients, its secret (shown
+    /// only now).
+    Create {
+        /// The name shown on the consent screen.
+        #[arg(long, value_name = "N")]
+        name: String,
+        /// A grant type it may use (repeatable): authorization_code, refresh_token,
+        /// client_credentials. Default: authorization_code and refresh_token.
+        #[arg(long = "grant", value_name = "G")]
+        grants: Vec<String>,
+        /// An exact redirect URI (repeatable).
+        #[arg(long = "redirect-uri", value_name = "U")]
+        redirect_uris: Vec<String>,
+        /// A scope it may request (repeatable).
+        #[arg(long = "scope", value_name = "S")]
+        scopes: Vec<String>,
+        /// The API audience its tokens are for by default (`gatehouse` allow-lists it for the
+        /// management API).
+        #[arg(long, value_name = "A")]
+        audience: Option<String>,
+        /// A public client (browser or native app): no secret, PKCE.
+        #[arg(long)]
+        public: bool,
+        /// Print JSON: {"client_id": …, "client_secret": …, …}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 /// `gatehouse config …`
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -135,6 +170,9 @@ pub enum KeysCommand {
     GenerateMaster,
     /// Re-wrap every data key under the current master key.
     RotateMaster,
+    /// Rotate the token-signing keys: new keys are published now and sign after the
+    /// publication lead (`oidc.key_publish_lead_secs`); old keys stay until their tokens expire.
+    Rotate,
 }
 
 /// `gatehouse audit …`
@@ -194,6 +232,30 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Config(ConfigCommand::Print) => commands::config_print::run(&context),
         Command::Keys(KeysCommand::GenerateMaster) => commands::keys::generate_master(),
         Command::Keys(KeysCommand::RotateMaster) => commands::keys::rotate_master(context).await,
+        Command::Keys(KeysCommand::Rotate) => commands::client::rotate_keys(context).await,
+        Command::Client(ClientCommand::Create {
+            name,
+            grants,
+            redirect_uris,
+            scopes,
+            audience,
+            public,
+            json,
+        }) => {
+            commands::client::create(
+                context,
+                commands::client::CreateArgs {
+                    name,
+                    grants,
+                    redirect_uris,
+                    scopes,
+                    audience,
+                    public,
+                    json,
+                },
+            )
+            .await
+        }
         Command::Audit(AuditCommand::Verify) => commands::audit::verify(context).await,
         Command::Rbac(RbacCommand::Export { format }) => {
             commands::rbac::export(context, format).await

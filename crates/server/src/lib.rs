@@ -9,4 +9,5 @@ pub mod config;
 pub mod database;
 pub mod error;
 pub mod master_key;
+pub mod oauth;
 pub mod telemetry;

@@ -18,6 +18,7 @@ pub mod fixtures;
 pub mod jobs;
 pub mod keys;
 pub mod mfa;
+pub mod oauth;
 pub mod rbac;
 pub mod sessions;
 pub mod tamper;
@@ -64,6 +65,10 @@ macro_rules! store_contract_tests {
             rehash_replaces_only_an_unchanged_hash,
             record_sign_in_sets_last_sign_in_at,
             list_pages_in_id_order,
+            search_filters_by_every_field,
+            search_query_is_a_case_insensitive_substring_with_literal_wildcards,
+            search_pages_with_the_cursor,
+            delete_user_takes_everything_that_hangs_off_them,
         ]);
         $crate::contract_module!($make, sessions: [
             touch_returns_a_live_session_and_moves_last_seen_at,
@@ -130,6 +135,30 @@ macro_rules! store_contract_tests {
             update_challenge_state_changes_only_live_challenges,
             prune_challenges_deletes_challenges_ended_before_the_cutoff,
             concurrent_challenge_consumptions_succeed_once,
+        ]);
+        $crate::contract_module!($make, oauth: [
+            clients_round_trip_by_name_then_id,
+            taken_client_id_is_already_exists,
+            update_client_needs_the_expected_version,
+            client_roles_and_logo_are_replaced,
+            delete_client_takes_everything_that_hangs_off_it,
+            signing_keys_round_trip_oldest_first,
+            retire_signing_keys_spares_the_kept_key_and_other_algorithms,
+            prune_signing_keys_deletes_only_expired_keys,
+            code_is_redeemed_once,
+            rolled_back_redemption_leaves_the_code_fresh,
+            codes_need_a_known_client_and_user_and_a_new_digest,
+            concurrent_redemptions_get_one_fresh_code,
+            grants_and_refresh_tokens_round_trip,
+            refresh_token_is_used_once,
+            concurrent_refresh_token_uses_get_one_fresh_token,
+            grant_is_revoked_once,
+            revoke_user_grants_returns_the_revoked_ids,
+            revoke_session_grants_ends_the_sessions_grants,
+            consent_keeps_the_first_time_and_is_revoked_per_client,
+            consent_needs_a_known_user_and_client,
+            idempotent_response_is_stored_once_per_actor_and_key,
+            prune_deletes_what_ended_before_the_cutoff,
         ]);
     };
 }

@@ -1,4 +1,8 @@
-//! Contract: users and their password credential.
+//! Contract: users and their password credential. Searching and deleting users live in the
+//! submodules.
+
+mod deletion;
+mod search;
 
 use std::sync::Arc;
 
@@ -8,6 +12,12 @@ use gatehouse_domain::store::{PasswordRow, Store, UserRow};
 use uuid::Uuid;
 
 use crate::fixtures::{epoch, insert_user, user};
+
+pub use deletion::delete_user_takes_everything_that_hangs_off_them;
+pub use search::{
+    search_filters_by_every_field, search_pages_with_the_cursor,
+    search_query_is_a_case_insensitive_substring_with_literal_wildcards,
+};
 
 /// A user with every optional field empty and the defaults of a fresh sign-up.
 fn sparse_user(email: &str) -> UserRow {

@@ -5,9 +5,10 @@
 //! implementation of every storage port of `gatehouse_domain::store` on a connection pool.
 //! Several nodes share one database: the job queue claims with `FOR UPDATE SKIP LOCKED`, the
 //! audit chainer serialises on an advisory lock, throttle counters, one-time tokens, TOTP steps,
-//! recovery codes and sign-in challenges change under row locks, authorization-model changes
-//! serialise on the `rbac_version` row lock, and uniqueness races are settled by the database's
-//! unique indexes. Time is never read here: every timestamp comes from the caller.
+//! recovery codes, sign-in challenges, authorization codes and refresh tokens change under row
+//! locks, authorization-model changes serialise on the `rbac_version` row lock, and uniqueness
+//! races are settled by the database's unique indexes. Time is never read here: every timestamp
+//! comes from the caller.
 //!
 //! [`testing`] creates isolated databases for test suites.
 
@@ -19,6 +20,9 @@ mod keys;
 mod mfa;
 mod mfa_writes;
 mod migrations;
+mod oauth;
+mod oauth_record;
+mod oauth_writes;
 mod rbac;
 mod rbac_writes;
 mod records;
@@ -35,8 +39,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, MfaStore, PoolStats, RbacStore, SessionStore, Store,
-    ThrottleStore, Transaction, UserStore,
+    AuditStore, Backend, JobStore, KeyStore, MfaStore, OAuthStore, PoolStats, RbacStore,
+    SessionStore, Store, ThrottleStore, Transaction, UserStore,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
@@ -46,6 +50,7 @@ use crate::error::store_error;
 use crate::jobs::PostgresJobs;
 use crate::keys::PostgresKeys;
 use crate::mfa::PostgresMfa;
+use crate::oauth::PostgresOAuth;
 use crate::rbac::PostgresRbac;
 use crate::sessions::PostgresSessions;
 use crate::throttle::PostgresThrottle;
@@ -65,6 +70,7 @@ pub struct PostgresStore {
     throttle: PostgresThrottle,
     rbac: PostgresRbac,
     mfa: PostgresMfa,
+    oauth: PostgresOAuth,
 }
 
 impl PostgresStore {
@@ -105,6 +111,7 @@ impl PostgresStore {
             throttle: PostgresThrottle::new(pool.clone()),
             rbac: PostgresRbac::new(pool.clone()),
             mfa: PostgresMfa::new(pool.clone()),
+            oauth: PostgresOAuth::new(pool.clone()),
             pool,
         }
     }
@@ -206,5 +213,9 @@ impl Store for PostgresStore {
 
     fn mfa(&self) -> &dyn MfaStore {
         &self.mfa
+    }
+
+    fn oauth(&self) -> &dyn OAuthStore {
+        &self.oauth
     }
 }

@@ -69,3 +69,18 @@ pub(crate) fn limit_of(limit: u32) -> i64 {
 pub(crate) fn count_of(count: i64) -> u64 {
     u64::try_from(count).unwrap_or_default()
 }
+
+/// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text`: `%`, `_` and `\` in it
+/// are escaped, so they match themselves.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}

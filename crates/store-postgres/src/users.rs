@@ -5,12 +5,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
-use gatehouse_domain::store::{PasswordRow, UserRow, UserStore, UserWrites};
+use gatehouse_domain::store::{PasswordRow, UserFilter, UserRow, UserStore, UserWrites};
 use sqlx::postgres::PgPool;
 use uuid::Uuid;
 
 use crate::error::store_error;
-use crate::records::limit_of;
+use crate::records::{like_pattern, limit_of};
 use crate::transaction::PostgresTransaction;
 
 /// [`UserStore`] on the pool.
@@ -117,6 +117,46 @@ impl UserStore for PostgresUsers {
         .await
         .map_err(store_error)
     }
+
+    async fn search(
+        &self,
+        filter: &UserFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        // Every filter is `($n IS NULL OR …)`, so one static statement serves every
+        // combination.
+        sqlx::query_as!(
+            UserRow,
+            r#"SELECT id, email, email_normalized, email_verified_at, display_name, given_name,
+                      family_name, locale, picture_url, attributes, status, is_admin,
+                      created_at, updated_at, last_sign_in_at
+               FROM users
+               WHERE ($1::uuid IS NULL OR id > $1)
+                 AND ($2::text IS NULL OR email_normalized ILIKE $2 ESCAPE '\'
+                      OR display_name ILIKE $2 ESCAPE '\')
+                 AND ($3::text IS NULL OR status = $3)
+                 AND ($4::boolean IS NULL OR (email_verified_at IS NOT NULL) = $4)
+                 AND ($5::uuid IS NULL OR EXISTS (
+                     SELECT 1 FROM user_roles
+                     WHERE user_roles.user_id = users.id AND user_roles.role_id = $5))
+                 AND ($6::timestamptz IS NULL OR created_at >= $6)
+                 AND ($7::timestamptz IS NULL OR created_at < $7)
+               ORDER BY id
+               LIMIT $8"#,
+            after,
+            filter.query.as_deref().map(like_pattern),
+            filter.status.as_deref(),
+            filter.email_verified,
+            filter.role_id,
+            filter.created_from,
+            filter.created_before,
+            limit_of(limit),
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)
+    }
 }
 
 #[async_trait]
@@ -206,5 +246,14 @@ impl UserWrites for PostgresTransaction {
         .await
         .map_err(store_error)?;
         Ok(())
+    }
+
+    async fn delete_user(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        // Everything that hangs off the user goes with them through the foreign keys.
+        let result = sqlx::query!("DELETE FROM users WHERE id = $1", id)
+            .execute(self.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
     }
 }

@@ -1,5 +1,6 @@
 //! Conversions between domain values and their stored SQLite form: timestamps are INTEGER Unix
-//! microseconds, uuid lists travel as JSON arrays of hex strings, counts are non-negative.
+//! microseconds, uuid lists travel as JSON arrays of hex strings, counts are non-negative, and
+//! search text becomes a `LIKE` pattern.
 
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
@@ -37,4 +38,19 @@ pub(crate) fn limit(value: u32) -> i64 {
 pub(crate) fn uuid_list(ids: &[Uuid]) -> String {
     let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
     serde_json::Value::from(hex).to_string()
+}
+
+/// A `LIKE … ESCAPE '\'` pattern matching any text that contains `text`: `%`, `_` and `\` in it
+/// are escaped, so they match themselves.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
 }

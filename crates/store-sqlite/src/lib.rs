@@ -23,6 +23,9 @@ mod keys;
 mod mfa;
 mod mfa_record;
 mod mfa_writes;
+mod oauth;
+mod oauth_record;
+mod oauth_writes;
 mod pools;
 mod queue;
 mod rbac;
@@ -42,8 +45,8 @@ use std::path::Path;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, MfaStore, PoolStats, RbacStore, SessionStore, Store,
-    ThrottleStore, Transaction, UserStore,
+    AuditStore, Backend, JobStore, KeyStore, MfaStore, OAuthStore, PoolStats, RbacStore,
+    SessionStore, Store, ThrottleStore, Transaction, UserStore,
 };
 use sqlx::migrate::Migrator;
 
@@ -52,6 +55,7 @@ use crate::error::migrate_error;
 use crate::jobs::SqliteJobStore;
 use crate::keys::SqliteKeyStore;
 use crate::mfa::SqliteMfaStore;
+use crate::oauth::SqliteOAuthStore;
 use crate::pools::Pools;
 use crate::rbac::SqliteRbacStore;
 use crate::sessions::SqliteSessionStore;
@@ -74,6 +78,7 @@ pub struct SqliteStore {
     throttle: SqliteThrottleStore,
     rbac: SqliteRbacStore,
     mfa: SqliteMfaStore,
+    oauth: SqliteOAuthStore,
 }
 
 impl SqliteStore {
@@ -95,6 +100,7 @@ impl SqliteStore {
             throttle: SqliteThrottleStore::new(pools.clone()),
             rbac: SqliteRbacStore::new(pools.clone()),
             mfa: SqliteMfaStore::new(pools.clone()),
+            oauth: SqliteOAuthStore::new(pools.clone()),
             pools,
         })
     }
@@ -168,5 +174,9 @@ impl Store for SqliteStore {
 
     fn mfa(&self) -> &dyn MfaStore {
         &self.mfa
+    }
+
+    fn oauth(&self) -> &dyn OAuthStore {
+        &self.oauth
     }
 }

@@ -11,16 +11,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    ApiRow, AuditRow, CapabilityRow, ChallengeRow, EnqueueOutcome, GroupRow, MfaWrites, NewJob,
-    OneTimeTokenRow, PasswordRow, RbacWrites, RecoveryCodeRow, RoleRow, SessionRow, SessionWrites,
-    SubjectKeyRow, TokenWrites, TotpRow, Transaction, UserRow, UserWrites, WebauthnRow,
+    ApiRow, AuditRow, AuthCodeRow, CapabilityRow, ChallengeRow, ClientLogoRow, ClientRow, CodeUse,
+    EnqueueOutcome, GrantRow, GroupRow, IdempotentResponseRow, MfaWrites, NewJob, OAuthWrites,
+    OneTimeTokenRow, PasswordRow, RbacWrites, RecoveryCodeRow, RefreshTokenRow, RefreshUse,
+    RoleRow, SessionRow, SessionWrites, SigningKeyRow, SubjectKeyRow, TokenWrites, TotpRow,
+    Transaction, UserRow, UserWrites, WebauthnRow,
 };
 use sqlx::{Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use crate::error::store_error;
 use crate::pools::Pools;
-use crate::{audit, keys, mfa_writes, queue, rbac_links, rbac_writes, sessions, tokens, users};
+use crate::{
+    audit, keys, mfa_writes, oauth_writes, queue, rbac_links, rbac_writes, sessions, tokens, users,
+};
 
 /// One use case's atomic change. Dropping it uncommitted rolls it back.
 pub(crate) struct SqliteTransaction {
@@ -109,6 +113,10 @@ impl UserWrites for SqliteTransaction {
 
     async fn set_password(&mut self, row: &PasswordRow) -> Result<(), StoreError> {
         users::set_password(self.connection().await?, row).await
+    }
+
+    async fn delete_user(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        users::delete_user(self.connection().await?, id).await
     }
 }
 
@@ -393,5 +401,130 @@ impl MfaWrites for SqliteTransaction {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         mfa_writes::update_challenge_state(self.connection().await?, token_hash, state, now).await
+    }
+}
+
+#[async_trait]
+impl OAuthWrites for SqliteTransaction {
+    async fn insert_client(&mut self, row: &ClientRow) -> Result<(), StoreError> {
+        oauth_writes::insert_client(self.connection().await?, row).await
+    }
+
+    async fn update_client(
+        &mut self,
+        row: &ClientRow,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
+        oauth_writes::update_client(self.connection().await?, row, expected_version).await
+    }
+
+    async fn delete_client(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        oauth_writes::delete_client(self.connection().await?, id).await
+    }
+
+    async fn set_client_roles(&mut self, id: Uuid, roles: &[Uuid]) -> Result<(), StoreError> {
+        oauth_writes::set_client_roles(self.connection().await?, id, roles).await
+    }
+
+    async fn set_client_logo(&mut self, row: &ClientLogoRow) -> Result<(), StoreError> {
+        oauth_writes::set_client_logo(self.connection().await?, row).await
+    }
+
+    async fn delete_client_logo(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        oauth_writes::delete_client_logo(self.connection().await?, id).await
+    }
+
+    async fn insert_signing_key(&mut self, row: &SigningKeyRow) -> Result<(), StoreError> {
+        oauth_writes::insert_signing_key(self.connection().await?, row).await
+    }
+
+    async fn retire_signing_keys(
+        &mut self,
+        alg: &str,
+        except: Uuid,
+        retired_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let connection = self.connection().await?;
+        oauth_writes::retire_signing_keys(connection, alg, except, retired_at, expires_at).await
+    }
+
+    async fn insert_code(&mut self, row: &AuthCodeRow) -> Result<(), StoreError> {
+        oauth_writes::insert_code(self.connection().await?, row).await
+    }
+
+    async fn redeem_code(
+        &mut self,
+        code_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<CodeUse, StoreError> {
+        oauth_writes::redeem_code(self.connection().await?, code_hash, now).await
+    }
+
+    async fn insert_grant(&mut self, row: &GrantRow) -> Result<(), StoreError> {
+        oauth_writes::insert_grant(self.connection().await?, row).await
+    }
+
+    async fn insert_refresh_token(&mut self, row: &RefreshTokenRow) -> Result<(), StoreError> {
+        oauth_writes::insert_refresh_token(self.connection().await?, row).await
+    }
+
+    async fn use_refresh_token(
+        &mut self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<RefreshUse, StoreError> {
+        oauth_writes::use_refresh_token(self.connection().await?, token_hash, now).await
+    }
+
+    async fn revoke_grant(
+        &mut self,
+        id: Uuid,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        oauth_writes::revoke_grant(self.connection().await?, id, now, reason).await
+    }
+
+    async fn revoke_user_grants(
+        &mut self,
+        user_id: Uuid,
+        client_id: Option<Uuid>,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let connection = self.connection().await?;
+        oauth_writes::revoke_user_grants(connection, user_id, client_id, now, reason).await
+    }
+
+    async fn revoke_session_grants(
+        &mut self,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        oauth_writes::revoke_session_grants(self.connection().await?, session_id, now, reason).await
+    }
+
+    async fn grant_consent(
+        &mut self,
+        user_id: Uuid,
+        client_id: Uuid,
+        scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let connection = self.connection().await?;
+        oauth_writes::grant_consent(connection, user_id, client_id, scopes, now).await
+    }
+
+    async fn revoke_consent(&mut self, user_id: Uuid, client_id: Uuid) -> Result<u64, StoreError> {
+        oauth_writes::revoke_consent(self.connection().await?, user_id, client_id).await
+    }
+
+    async fn insert_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError> {
+        oauth_writes::insert_idempotent_response(self.connection().await?, row).await
     }
 }

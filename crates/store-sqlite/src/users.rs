@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gatehouse_domain::StoreError;
-use gatehouse_domain::store::{PasswordRow, UserRow, UserStore};
+use gatehouse_domain::store::{PasswordRow, UserFilter, UserRow, UserStore};
 use sqlx::{Executor, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-use crate::convert::{limit, micros};
+use crate::convert::{like_pattern, limit, micros};
 use crate::error::store_error;
 use crate::pools::Pools;
 use crate::user_record::{PasswordRecord, UserRecord};
@@ -133,6 +133,20 @@ pub(crate) async fn set_password(
     Ok(())
 }
 
+/// Deletes the user and, through the foreign keys, everything that hangs off them (password,
+/// sessions, one-time tokens, factors, challenges, role assignments and group memberships,
+/// authorization codes, grants with their refresh tokens, consents). True when they existed.
+pub(crate) async fn delete_user(
+    connection: &mut SqliteConnection,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    let deleted = sqlx::query!("DELETE FROM users WHERE id = ?1", id)
+        .execute(connection)
+        .await
+        .map_err(store_error)?;
+    Ok(deleted.rows_affected() == 1)
+}
+
 /// [`UserStore`] on the writer (changes) and reader (reads) pools.
 #[derive(Debug)]
 pub(crate) struct SqliteUserStore {
@@ -233,6 +247,51 @@ impl UserStore for SqliteUserStore {
                ORDER BY id
                LIMIT ?2"#,
             after,
+            limit_count,
+        )
+        .fetch_all(&self.pools.reader)
+        .await
+        .map_err(store_error)?;
+        records.into_iter().map(UserRow::try_from).collect()
+    }
+
+    async fn search(
+        &self,
+        filter: &UserFilter,
+        after: Option<Uuid>,
+        limit_count: u32,
+    ) -> Result<Vec<UserRow>, StoreError> {
+        let pattern = filter.query.as_deref().map(like_pattern);
+        let created_from = filter.created_from.map(micros);
+        let created_before = filter.created_before.map(micros);
+        let limit_count = limit(limit_count);
+        // Every filter is `(?n IS NULL OR …)`, so one static statement serves every
+        // combination. SQLite's LIKE folds the case of ASCII letters only.
+        let records = sqlx::query_as!(
+            UserRecord,
+            r#"SELECT id AS "id: _", email, email_normalized, email_verified_at, display_name,
+                   given_name, family_name, locale, picture_url, attributes, status,
+                   is_admin AS "is_admin: _", created_at, updated_at, last_sign_in_at
+               FROM users
+               WHERE (?1 IS NULL OR id > ?1)
+                   AND (?2 IS NULL OR email_normalized LIKE ?2 ESCAPE '\'
+                       OR display_name LIKE ?2 ESCAPE '\')
+                   AND (?3 IS NULL OR status = ?3)
+                   AND (?4 IS NULL OR (email_verified_at IS NOT NULL) = ?4)
+                   AND (?5 IS NULL OR EXISTS (
+                       SELECT 1 FROM user_roles
+                       WHERE user_roles.user_id = users.id AND user_roles.role_id = ?5))
+                   AND (?6 IS NULL OR created_at >= ?6)
+                   AND (?7 IS NULL OR created_at < ?7)
+               ORDER BY id
+               LIMIT ?8"#,
+            after,
+            pattern,
+            filter.status,
+            filter.email_verified,
+            filter.role_id,
+            created_from,
+            created_before,
             limit_count,
         )
         .fetch_all(&self.pools.reader)

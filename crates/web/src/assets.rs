@@ -15,6 +15,8 @@ use crate::{AppState, Problem};
 const STYLESHEET: &str = include_str!("../assets/gatehouse.css");
 /// The WebAuthn ceremonies of the hosted pages (CSP allows no inline script).
 const WEBAUTHN_SCRIPT: &str = include_str!("../assets/webauthn.js");
+/// Returns the browser to an OAuth client after an interactive step (no inline script).
+const OAUTH_RETURN_SCRIPT: &str = include_str!("../assets/oauth-return.js");
 /// Assets carry no personal data; caches may keep them briefly.
 const CACHE: &str = "public, max-age=3600";
 
@@ -25,6 +27,18 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/brand.css", get(brand))
         .route("/assets/logo", get(logo))
         .route("/assets/webauthn.js", get(webauthn_script))
+        .route("/assets/oauth-return.js", get(oauth_return_script))
+}
+
+async fn oauth_return_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        OAUTH_RETURN_SCRIPT,
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

@@ -1,18 +1,28 @@
 //! The one table of console and management API routes, each with what it needs. The router
 //! under `/console` and `/api/v1` is built from this table only, so a route cannot exist there
-//! without a declared capability; [`guarded_routes`] lists it for the authorization-matrix test.
+//! without a declared capability; [`guarded_routes`] lists it for the authorization-matrix test
+//! and the OpenAPI document takes each API route's security from it. The public API
+//! documentation (`/api/openapi.json`, `/api/docs`) is mounted here too, outside the guarded
+//! prefixes.
 
 use axum::{
     Router,
+    extract::{Request, State},
     handler::Handler,
     http::Method,
-    middleware,
+    middleware::{self, Next},
+    response::Response,
     routing::{self, MethodRouter},
 };
-use gatehouse_domain::authorization::capability::{MFA_RESET, ROLES_READ, ROLES_WRITE, USERS_READ};
+use gatehouse_domain::authorization::capability::{
+    AUDIT_READ, CLIENTS_READ, CLIENTS_WRITE, KEYS_READ, KEYS_ROTATE, MFA_RESET, ROLES_READ,
+    ROLES_WRITE, SESSIONS_REVOKE, USERS_READ, USERS_WRITE,
+};
 
 use crate::{
-    AppState, api, console, csrf,
+    AppState,
+    api_v1::{self, audit, authorize, clients, keys, openapi, rbac, users},
+    bearer, console, csrf,
     guard::{self, Guard, GuardedRoute, Need},
 };
 
@@ -52,6 +62,51 @@ where
             need,
         },
         handler: routing::post(handler),
+    }
+}
+
+fn put<H, T>(path: &'static str, need: Need, handler: H) -> Declared
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Declared {
+        route: GuardedRoute {
+            method: Method::PUT,
+            path,
+            need,
+        },
+        handler: routing::put(handler),
+    }
+}
+
+fn patch<H, T>(path: &'static str, need: Need, handler: H) -> Declared
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Declared {
+        route: GuardedRoute {
+            method: Method::PATCH,
+            path,
+            need,
+        },
+        handler: routing::patch(handler),
+    }
+}
+
+fn delete<H, T>(path: &'static str, need: Need, handler: H) -> Declared
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    Declared {
+        route: GuardedRoute {
+            method: Method::DELETE,
+            path,
+            need,
+        },
+        handler: routing::delete(handler),
     }
 }
 
@@ -119,7 +174,118 @@ fn declarations() -> Vec<Declared> {
             Need::Capability(MFA_RESET),
             user_mfa::reset,
         ),
-        post("/api/v1/authorize", Need::SignedIn, api::authorize),
+        post("/api/v1/authorize", Need::SignedIn, authorize::authorize),
+    ]
+    .into_iter()
+    .chain(api_declarations())
+    .collect()
+}
+
+/// The management API (`/api/v1`), each route with the capability its use case needs.
+fn api_declarations() -> Vec<Declared> {
+    let cap = Need::Capability;
+    let (roles_read, roles_write) = (cap(ROLES_READ), cap(ROLES_WRITE));
+    vec![
+        get("/api/v1/users", cap(USERS_READ), users::list),
+        post("/api/v1/users", cap(USERS_WRITE), users::create),
+        get("/api/v1/users/{id}", cap(USERS_READ), users::show),
+        patch("/api/v1/users/{id}", cap(USERS_WRITE), users::update),
+        delete("/api/v1/users/{id}", cap(USERS_WRITE), users::delete),
+        post("/api/v1/users/{id}/disable", cap(USERS_WRITE), users::disable),
+        post("/api/v1/users/{id}/enable", cap(USERS_WRITE), users::enable),
+        get("/api/v1/users/{id}/sessions", cap(USERS_READ), users::sessions),
+        delete(
+            "/api/v1/users/{id}/sessions",
+            cap(SESSIONS_REVOKE),
+            users::revoke_sessions,
+        ),
+        delete(
+            "/api/v1/users/{id}/sessions/{session}",
+            cap(SESSIONS_REVOKE),
+            users::revoke_session,
+        ),
+        get("/api/v1/users/{id}/mfa", cap(USERS_READ), users::factors),
+        post(
+            "/api/v1/users/{id}/mfa/reset",
+            cap(MFA_RESET),
+            users::reset_factors,
+        ),
+        get("/api/v1/users/{id}/roles", roles_read, users::roles),
+        post("/api/v1/users/{id}/roles", roles_write, users::assign),
+        delete(
+            "/api/v1/users/{id}/roles/{role}",
+            roles_write,
+            users::unassign,
+        ),
+        get("/api/v1/apis", roles_read, rbac::list_apis),
+        post("/api/v1/apis", roles_write, rbac::create_api),
+        get("/api/v1/apis/{id}", roles_read, rbac::show_api),
+        patch("/api/v1/apis/{id}", roles_write, rbac::update_api),
+        delete("/api/v1/apis/{id}", roles_write, rbac::delete_api),
+        get("/api/v1/capabilities", roles_read, rbac::list_capabilities),
+        post("/api/v1/capabilities", roles_write, rbac::create_capability),
+        get("/api/v1/capabilities/{id}", roles_read, rbac::show_capability),
+        patch(
+            "/api/v1/capabilities/{id}",
+            roles_write,
+            rbac::update_capability,
+        ),
+        delete(
+            "/api/v1/capabilities/{id}",
+            roles_write,
+            rbac::delete_capability,
+        ),
+        get("/api/v1/roles", roles_read, rbac::list_roles),
+        post("/api/v1/roles", roles_write, rbac::create_role),
+        get("/api/v1/roles/{id}", roles_read, rbac::show_role),
+        patch("/api/v1/roles/{id}", roles_write, rbac::update_role),
+        delete("/api/v1/roles/{id}", roles_write, rbac::delete_role),
+        put(
+            "/api/v1/roles/{id}/capabilities",
+            roles_write,
+            rbac::set_role_capabilities,
+        ),
+        put(
+            "/api/v1/roles/{id}/includes",
+            roles_write,
+            rbac::set_role_includes,
+        ),
+        get("/api/v1/groups", roles_read, rbac::list_groups),
+        post("/api/v1/groups", roles_write, rbac::create_group),
+        get("/api/v1/groups/{id}", roles_read, rbac::show_group),
+        patch("/api/v1/groups/{id}", roles_write, rbac::update_group),
+        delete("/api/v1/groups/{id}", roles_write, rbac::delete_group),
+        put("/api/v1/groups/{id}/roles", roles_write, rbac::set_group_roles),
+        get("/api/v1/groups/{id}/members", roles_read, rbac::members),
+        post("/api/v1/groups/{id}/members", roles_write, rbac::add_member),
+        delete(
+            "/api/v1/groups/{id}/members/{user}",
+            roles_write,
+            rbac::remove_member,
+        ),
+        get("/api/v1/clients", cap(CLIENTS_READ), clients::list),
+        post("/api/v1/clients", cap(CLIENTS_WRITE), clients::create),
+        get("/api/v1/clients/{id}", cap(CLIENTS_READ), clients::show),
+        put("/api/v1/clients/{id}", cap(CLIENTS_WRITE), clients::update),
+        delete("/api/v1/clients/{id}", cap(CLIENTS_WRITE), clients::delete),
+        post(
+            "/api/v1/clients/{id}/secret",
+            cap(CLIENTS_WRITE),
+            clients::rotate_secret,
+        ),
+        put(
+            "/api/v1/clients/{id}/logo",
+            cap(CLIENTS_WRITE),
+            clients::set_logo,
+        ),
+        delete(
+            "/api/v1/clients/{id}/logo",
+            cap(CLIENTS_WRITE),
+            clients::delete_logo,
+        ),
+        get("/api/v1/signing-keys", cap(KEYS_READ), keys::list),
+        post("/api/v1/signing-keys/rotate", cap(KEYS_ROTATE), keys::rotate),
+        get("/api/v1/audit-events", cap(AUDIT_READ), audit::list),
     ]
 }
 
@@ -132,7 +298,9 @@ pub fn guarded_routes() -> Vec<GuardedRoute> {
 }
 
 /// The guarded routes: each behind its check, all state-changing ones behind CSRF (checked
-/// first, so a forged request is refused before anything else happens).
+/// first, so a forged request is refused before anything else happens) — except management
+/// API requests carrying an `Authorization` header, which browsers never add by themselves and
+/// which the guard judges by that header alone. Then the public API documentation.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     for Declared { route, handler } in declarations() {
@@ -144,7 +312,32 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         let handler = handler.route_layer(middleware::from_fn_with_state(guard, guard::enforce));
         router = router.route(path, handler);
     }
-    router.route_layer(middleware::from_fn_with_state(state.clone(), csrf::enforce))
+    router
+        .route_layer(middleware::from_fn_with_state(state.clone(), csrf_unless_bearer))
+        .route("/api/openapi.json", routing::get(openapi::serve))
+        .route("/api/docs", routing::get(api_v1::docs::page))
+        .route(
+            "/api/docs/redoc.standalone.js",
+            routing::get(api_v1::docs::redoc),
+        )
+        .route(
+            "/api/docs/redoc.LICENSE",
+            routing::get(api_v1::docs::redoc_license),
+        )
+}
+
+/// The CSRF check, skipped for management API requests that do not authenticate by the
+/// session cookie: those with an `Authorization` header (judged by it alone), and those with no
+/// session cookie at all (the guard answers them 401).
+async fn csrf_unless_bearer(state: State<AppState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if request.uri().path().starts_with("/api/v1/")
+        && (bearer::has_authorization(headers)
+            || crate::cookies::read(headers, crate::cookies::SESSION).is_none())
+    {
+        return next.run(request).await;
+    }
+    csrf::enforce(state, request, next).await
 }
 
 #[cfg(test)]
@@ -191,8 +384,26 @@ mod tests {
         }
     }
 
-    /// Only this file may mount routes under the guarded prefixes: any other `.route(` or
-    /// `.nest(` with such a path would bypass the declaration.
+    #[test]
+    fn api_reads_need_a_read_capability_and_changes_a_write_one() {
+        for route in guarded_routes()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v1/") && r.need != Need::SignedIn)
+        {
+            let capability = route.need.capability().unwrap_or_default();
+            let reads = capability.ends_with(".read");
+            assert_eq!(
+                route.method == Method::GET,
+                reads,
+                "{} {} needs {capability}",
+                route.method,
+                route.path
+            );
+        }
+    }
+
+    /// Only this file may mount routes under the guarded prefixes (and `/api` at all): any
+    /// other `.route(` or `.nest(` with such a path would bypass the declaration.
     #[test]
     fn no_other_source_file_mounts_guarded_paths() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

@@ -2,6 +2,11 @@
 //! what it needs ([`Need`]) and this middleware enforces it before the handler runs — signed
 //! out: a redirect to sign in (pages) or 401 (API); lacking the capability: 403 and an
 //! `authorization.denied` audit event.
+//!
+//! Management API routes (`/api/v1`) authenticate by `Authorization: Bearer <token>` first
+//! (see [`crate::bearer`]); without that header, by the session cookie (and the CSRF header on
+//! changes, checked by the CSRF layer before this guard). The guard hands the handler an
+//! [`ApiCaller`](crate::bearer::ApiCaller).
 
 use axum::{
     extract::{FromRequestParts, Request, State},
@@ -14,7 +19,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    AppState, Problem, account::error::Failure, account::message, caller::Caller, redirect,
+    AppState,
+    account::error::Failure,
+    account::message,
+    bearer::{self, ApiCaller, Principal, Via},
+    caller::Caller,
+    redirect,
 };
 
 /// What a route needs from its caller.
@@ -39,7 +49,7 @@ impl Need {
 /// A declared route: method, path (axum syntax, `{id}` for parameters) and what it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardedRoute {
-    /// `GET` or `POST`.
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
     pub method: Method,
     /// The path pattern.
     pub path: &'static str,
@@ -65,6 +75,9 @@ pub struct Guard {
 
 /// Middleware: lets the request through only if the caller meets the route's [`Need`].
 pub async fn enforce(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    if guard.route.is_api() {
+        return enforce_api(&guard, request, next).await;
+    }
     let (mut parts, body) = request.into_parts();
     let caller = match Caller::from_request_parts(&mut parts, &guard.state).await {
         Ok(caller) => caller,
@@ -93,6 +106,52 @@ pub async fn enforce(State(guard): State<Guard>, request: Request, next: Next) -
         }
         return crate::surface::respond(&guard.state, &parts, caller.failure(error));
     }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// The management API's check: bearer token (or session), then the capability.
+async fn enforce_api(guard: &Guard, request: Request, next: Next) -> Response {
+    let state = &guard.state;
+    let (mut parts, body) = request.into_parts();
+    let context = bearer::request_context(&mut parts, state).await;
+    let (principal, via) = if bearer::has_authorization(&parts.headers) {
+        match bearer::authenticate(state, &parts.headers).await {
+            Ok(principal) => (principal, Via::Bearer),
+            Err(response) => return response,
+        }
+    } else {
+        let caller = match Caller::from_request_parts(&mut parts, state).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        };
+        match &caller.session {
+            Some(session) => (Principal::User(session.user.id()), Via::Session),
+            None => return bearer::unauthenticated(None).into_response(),
+        }
+    };
+    if let Some(capability) = guard.route.need.capability() {
+        match principal.holds(state, capability).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let route = format!("{} {}", guard.route.method, guard.route.path);
+                tracing::info!(route = %route, capability, "authorization denied");
+                let actor = principal.actor();
+                let request_id = context.request_id.clone();
+                if let Err(error) =
+                    record_denial(state, actor, request_id, &route, capability).await
+                {
+                    tracing::warn!(code = error.code(), "the denial could not be audited");
+                }
+                return bearer::insufficient(capability, via);
+            }
+            Err(error) => return crate::api_v1::problem::domain(error).into_response(),
+        }
+    }
+    parts.extensions.insert(ApiCaller {
+        principal,
+        via,
+        context,
+    });
     next.run(Request::from_parts(parts, body)).await
 }
 
@@ -126,12 +185,6 @@ fn step_up(parts: &Parts) -> Response {
 }
 
 fn signed_out(route: &GuardedRoute, parts: &Parts) -> Response {
-    if route.is_api() {
-        return Problem::new(StatusCode::UNAUTHORIZED)
-            .code("not_signed_in")
-            .detail("sign in first")
-            .into_response();
-    }
     let next = if route.method == Method::GET {
         parts
             .uri
@@ -146,14 +199,11 @@ fn signed_out(route: &GuardedRoute, parts: &Parts) -> Response {
 async fn denied(guard: &Guard, caller: &Caller, user: Uuid, capability: &'static str) -> Response {
     let route = format!("{} {}", guard.route.method, guard.route.path);
     tracing::info!(user.id = %user, route = %route, capability, "authorization denied");
-    if let Err(error) = record_denial(&guard.state, caller, user, &route, capability).await {
+    let request_id = caller.context.request_id.clone();
+    if let Err(error) =
+        record_denial(&guard.state, Actor::User(user), request_id, &route, capability).await
+    {
         tracing::warn!(code = error.code(), "the denial could not be audited");
-    }
-    if guard.route.is_api() {
-        return Problem::new(StatusCode::FORBIDDEN)
-            .code("forbidden")
-            .detail(format!("this needs the capability {capability}"))
-            .into_response();
     }
     let failure = Failure::new(StatusCode::FORBIDDEN, "forbidden", "error.forbidden")
         .with_value("capability", capability);
@@ -163,15 +213,15 @@ async fn denied(guard: &Guard, caller: &Caller, user: Uuid, capability: &'static
 /// Records the refusal in its own transaction (nothing else happens in this request).
 async fn record_denial(
     state: &AppState,
-    caller: &Caller,
-    user: Uuid,
+    actor: Actor,
+    request_id: Option<String>,
     route: &str,
     capability: &str,
 ) -> Result<(), gatehouse_domain::DomainError> {
-    let mut event = AuditEvent::new(Actor::User(user), "authorization.denied");
+    let mut event = AuditEvent::new(actor, "authorization.denied");
     event.outcome = Outcome::Denied;
     event.target = Some(format!("route:{route}"));
-    event.request_id.clone_from(&caller.context.request_id);
+    event.request_id = request_id;
     event.details = Some(json!({ "route": route, "capability": capability }));
     let now = state.accounts.clock.now();
     audit::record_alone(&*state.store, &state.accounts.keyring, now, event).await?;

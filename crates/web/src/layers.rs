@@ -22,6 +22,19 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// The standard CSP, except that forms may also be sent to `origin` (an OAuth client's redirect
+/// URI origin, for the form_post response mode). Handlers set it; the layer keeps a CSP that
+/// a handler set.
+pub fn csp_with_form_target(origin: &str) -> Option<HeaderValue> {
+    let allowed = origin
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b":/.-[]_".contains(&b));
+    if !allowed {
+        return None;
+    }
+    HeaderValue::from_str(&format!("{CSP} {origin}")).ok()
+}
+
 fn header_layer(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
 }
@@ -47,7 +60,10 @@ pub fn apply(routes: Router, limits: HttpLimits) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(header_layer(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
         .layer(header_layer(header::STRICT_TRANSPORT_SECURITY, hsts))
         .layer(header_layer(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_layer(header::REFERRER_POLICY, "no-referrer"))

@@ -6,7 +6,9 @@
 
 pub mod account;
 mod api;
+pub mod api_v1;
 mod assets;
+pub mod bearer;
 pub mod caller;
 pub mod client_ip;
 pub mod console;
@@ -18,8 +20,9 @@ pub mod guard;
 mod health;
 pub mod i18n;
 pub mod input;
-mod layers;
+pub mod layers;
 mod metrics;
+pub mod oidc;
 pub mod redirect;
 mod site;
 pub mod surface;
@@ -36,7 +39,7 @@ use std::{
 
 use axum::{Router, routing::get};
 use gatehouse_domain::authorization::{Authorization, Authorizer};
-use gatehouse_domain::{accounts::Accounts, store::Store};
+use gatehouse_domain::{accounts::Accounts, oauth::OAuth, store::Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 pub use error::{FieldProblem, Problem};
@@ -72,6 +75,8 @@ pub struct Shared {
     pub authorizer: Arc<Authorizer>,
     /// The authorization administration use cases' dependencies (the console).
     pub authorization: Authorization,
+    /// The OAuth 2.0 / OpenID Connect provider's dependencies.
+    pub oauth: OAuth,
 }
 
 impl AppState {
@@ -83,6 +88,7 @@ impl AppState {
         accounts: Accounts,
         site: SiteSettings,
         authorization: Authorization,
+        oauth: OAuth,
     ) -> Self {
         Self(Arc::new(Shared {
             store,
@@ -92,6 +98,7 @@ impl AppState {
             site,
             authorizer: authorization.authorizer.clone(),
             authorization,
+            oauth,
         }))
     }
 
@@ -122,6 +129,7 @@ pub fn router(state: AppState, limits: HttpLimits) -> Router {
         .merge(assets::routes())
         .merge(account::routes(&state))
         .merge(api::routes(&state))
+        .merge(oidc::routes(&state))
         .merge(declared::routes(&state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .fallback(error::not_found)

@@ -22,10 +22,13 @@ fn original_path(parts: &Parts) -> &str {
         .path()
 }
 
-/// Whether the request is for the JSON twin.
+/// Whether the request is for the JSON twin (or the management API).
 pub fn is_api(parts: &Parts) -> bool {
     let path = original_path(parts);
-    path == API_PREFIX || path.starts_with("/account-api/") || path.starts_with("/webauthn/")
+    path == API_PREFIX
+        || path.starts_with("/account-api/")
+        || path.starts_with("/webauthn/")
+        || path.starts_with("/api/")
 }
 
 /// `failure` as a problem or a page, whichever the request's surface speaks.

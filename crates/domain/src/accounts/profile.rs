@@ -41,7 +41,8 @@ fn valid_locale(tag: &str) -> bool {
         })
 }
 
-fn apply(
+/// Applies profile `changes` to `user` (validated: names, locale, https picture, attributes).
+pub(crate) fn apply(
     accounts: &Accounts,
     user: &mut UserRow,
     changes: ProfileChanges,

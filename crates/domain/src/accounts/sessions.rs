@@ -152,7 +152,9 @@ pub async fn revoke_session(
     Ok(revoked)
 }
 
-/// Ends every session of the user but the current one. Returns how many.
+/// Ends every session of the user but the current one, and revokes every OAuth grant
+/// (refresh-token family) of the user: signing out everywhere also signs applications out.
+/// Returns how many sessions ended.
 pub async fn revoke_other_sessions(
     accounts: &Accounts,
     context: &RequestContext,
@@ -163,6 +165,9 @@ pub async fn revoke_other_sessions(
     let revoked = transaction
         .revoke_sessions(current.user.id(), Some(current.session.id), now)
         .await?;
+    let grants = transaction
+        .revoke_user_grants(current.user.id(), None, now, "signed_out_everywhere")
+        .await?;
     let mut event = context.event(
         Actor::User(current.user.id()),
         "user.other_sessions_revoked",
@@ -170,7 +175,7 @@ pub async fn revoke_other_sessions(
         Some(current.user.id()),
         None,
     );
-    event.details = Some(serde_json::json!({ "count": revoked }));
+    event.details = Some(serde_json::json!({ "count": revoked, "grants_revoked": grants.len() }));
     record(&mut *transaction, &accounts.keyring, now, event).await?;
     transaction.commit().await?;
     accounts.session_cache.forget_user(current.user.id());

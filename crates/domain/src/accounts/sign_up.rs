@@ -27,7 +27,7 @@ pub struct SignUp {
 /// Longest display name or other short profile text.
 pub const MAX_NAME_LENGTH: usize = 200;
 
-pub(super) fn parse_email(raw: &str) -> Result<EmailAddress, AccountError> {
+pub(crate) fn parse_email(raw: &str) -> Result<EmailAddress, AccountError> {
     EmailAddress::parse(raw).map_err(|error| AccountError::Invalid {
         field: "email",
         message: error
@@ -37,7 +37,7 @@ pub(super) fn parse_email(raw: &str) -> Result<EmailAddress, AccountError> {
     })
 }
 
-pub(super) fn optional_text(
+pub(crate) fn optional_text(
     field: &'static str,
     value: Option<String>,
 ) -> Result<Option<String>, AccountError> {
@@ -74,7 +74,7 @@ pub(super) async fn take_ip_attempt(
 }
 
 /// A new user row.
-pub(super) fn new_user_row(
+pub(crate) fn new_user_row(
     email: &EmailAddress,
     display_name: Option<String>,
     locale: Option<String>,
@@ -100,15 +100,15 @@ pub(super) fn new_user_row(
 }
 
 /// A new account's checked address and name and its password hash.
-pub(super) struct NewCredentials {
-    pub(super) email: EmailAddress,
-    pub(super) display_name: Option<String>,
-    pub(super) hash: String,
+pub(crate) struct NewCredentials {
+    pub(crate) email: EmailAddress,
+    pub(crate) display_name: Option<String>,
+    pub(crate) hash: String,
 }
 
 /// Parses the address and name, checks the password against the policy (and the user's own
 /// words), and hashes it.
-pub(super) async fn new_credentials(
+pub(crate) async fn new_credentials(
     accounts: &Accounts,
     email: &str,
     display_name: Option<String>,

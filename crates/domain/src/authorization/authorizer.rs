@@ -30,6 +30,8 @@ struct Grants {
     capabilities: BTreeMap<String, Vec<String>>,
     /// Recompute at this time (the earliest future expiry of an assignment).
     valid_until: Option<DateTime<Utc>>,
+    /// Whether the account is active (an inactive one holds nothing).
+    active: bool,
 }
 
 #[derive(Debug, Default)]
@@ -162,6 +164,7 @@ impl Authorizer {
         Ok(Grants {
             capabilities,
             valid_until,
+            active,
         })
     }
 
@@ -174,6 +177,12 @@ impl Authorizer {
             .into_iter()
             .filter_map(|role| model.role_name(role).map(str::to_owned))
             .collect())
+    }
+
+    /// Whether `user` exists and is active, as of the cached grants (account changes that matter,
+    /// such as disabling, bump the model version, so every node sees them within its poll).
+    pub async fn is_active(&self, user: Uuid) -> Result<bool, DomainError> {
+        Ok(self.grants(user).await?.active)
     }
 
     /// Whether `user` holds `capability`, and through which roles.

@@ -31,4 +31,14 @@ pub mod capability {
     pub const AUDIT_READ: &str = "gatehouse:audit.read";
     /// Ask the check API about any user.
     pub const AUTHORIZE: &str = "gatehouse:authorize";
+    /// See OAuth clients.
+    pub const CLIENTS_READ: &str = "gatehouse:clients.read";
+    /// Create, change and delete OAuth clients.
+    pub const CLIENTS_WRITE: &str = "gatehouse:clients.write";
+    /// See token-signing keys.
+    pub const KEYS_READ: &str = "gatehouse:keys.read";
+    /// Rotate token-signing keys.
+    pub const KEYS_ROTATE: &str = "gatehouse:keys.rotate";
+    /// Introspect any client's tokens (resource servers).
+    pub const TOKENS_INTROSPECT: &str = "gatehouse:tokens.introspect";
 }

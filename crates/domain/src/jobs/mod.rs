@@ -21,6 +21,9 @@ pub mod kind {
     pub const PRUNE_JOBS: &str = "prune_jobs";
     /// Deletes data whose retention ended (today: personal data in audit records).
     pub const PRUNE_EXPIRED: &str = "prune_expired";
+    /// Rotates token-signing keys that reached their rotation age and deletes expired ones,
+    /// with used-up OAuth codes, grants and idempotent answers.
+    pub const OAUTH_MAINTENANCE: &str = "oauth_maintenance";
 }
 
 /// Queues Gatehouse runs jobs in.

@@ -4,9 +4,10 @@
 
 use uuid::Uuid;
 
-use super::{Factors, enrol::audit, factors};
+use super::{Factors, factors};
 use crate::{
     accounts::{AccountError, Accounts, RequestContext, User},
+    audit::{Actor, Outcome, record},
     mail::{Email, EmailTemplate},
 };
 
@@ -26,6 +27,16 @@ pub async fn reset_factors(
     admin: Uuid,
     target: Uuid,
 ) -> Result<u64, AccountError> {
+    reset_factors_by(accounts, context, Actor::User(admin), target).await
+}
+
+/// [`reset_factors`] by any actor (a service account of the management API too).
+pub async fn reset_factors_by(
+    accounts: &Accounts,
+    context: &RequestContext,
+    actor: Actor,
+    target: Uuid,
+) -> Result<u64, AccountError> {
     let row = accounts
         .store
         .users()
@@ -36,17 +47,9 @@ pub async fn reset_factors(
     let now = accounts.clock.now();
     let mut transaction = accounts.store.begin().await?;
     let removed = transaction.delete_all_factors(target).await?;
-    audit(
-        &mut *transaction,
-        accounts,
-        context,
-        admin,
-        target,
-        "mfa.reset",
-        serde_json::json!({ "removed": removed }),
-        now,
-    )
-    .await?;
+    let mut event = context.event(actor, "mfa.reset", Outcome::Success, Some(target), None);
+    event.details = Some(serde_json::json!({ "removed": removed }));
+    record(&mut *transaction, &accounts.keyring, now, event).await?;
     let mail = Email::new(
         EmailTemplate::MfaReset,
         user.email(),

@@ -21,7 +21,7 @@ mod step_up;
 pub mod totp;
 pub mod webauthn;
 
-pub use admin::{UserFactors, reset_factors, user_factors};
+pub use admin::{UserFactors, reset_factors, reset_factors_by, user_factors};
 pub use challenge::{Completed, Pending, PendingKind, pending};
 pub use change::{FactorId, remove_factor, rename_factor};
 pub use enrol::{

@@ -28,8 +28,21 @@ pub mod purpose {
     pub const TOKENS: &str = "tokens";
     /// Seals TOTP seeds and sign-in challenge state; keys recovery-code digests.
     pub const MFA: &str = "mfa";
+    /// The HMAC key for OAuth client-secret digests.
+    pub const CLIENT_SECRETS: &str = "client-secrets";
+    /// Seals the private halves of token-signing keys.
+    pub const SIGNING_KEYS: &str = "signing-keys";
     /// Every purpose Gatehouse uses, created at start-up.
-    pub const ALL: &[&str] = &[AUDIT_CHAIN, SUBJECT_KEK, AUDIT_ANONYMOUS, MAIL, TOKENS, MFA];
+    pub const ALL: &[&str] = &[
+        AUDIT_CHAIN,
+        SUBJECT_KEK,
+        AUDIT_ANONYMOUS,
+        MAIL,
+        TOKENS,
+        MFA,
+        CLIENT_SECRETS,
+        SIGNING_KEYS,
+    ];
 }
 
 /// Fills `buffer` from the operating system's CSPRNG.

@@ -9,6 +9,7 @@ mod audit;
 mod jobs;
 mod keys;
 mod mfa;
+mod oauth;
 mod rbac;
 mod sessions;
 mod throttle;
@@ -25,6 +26,10 @@ pub use keys::{DataKeyRow, KeyStore, SubjectKeyRow};
 pub use mfa::{
     ChallengeRow, FactorSummary, MfaStore, MfaWrites, RecoveryCodeRow, TotpRow, WebauthnRow,
 };
+pub use oauth::{
+    AuthCodeRow, ClientLogoRow, ClientRow, CodeUse, ConsentRow, GrantRow, IdempotentResponseRow,
+    OAuthStore, OAuthWrites, RefreshTokenRow, RefreshUse, SigningKeyRow,
+};
 pub use rbac::{
     ApiRow, CapabilityRow, GroupRow, RbacModel, RbacStore, RbacWrites, RoleAssignment, RoleRow,
     UserAssignments,
@@ -32,7 +37,7 @@ pub use rbac::{
 pub use sessions::{SessionRow, SessionStore, SessionWrites};
 pub use throttle::{ThrottleDecision, ThrottlePolicy, ThrottleStore};
 pub use tokens::{OneTimeTokenRow, TokenWrites};
-pub use users::{PasswordRow, UserRow, UserStore, UserWrites};
+pub use users::{PasswordRow, UserFilter, UserRow, UserStore, UserWrites};
 
 use crate::StoreError;
 
@@ -95,13 +100,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Second factors and sign-in challenges.
     fn mfa(&self) -> &dyn MfaStore;
+
+    /// OAuth clients, signing keys, grants and consents.
+    fn oauth(&self) -> &dyn OAuthStore;
 }
 
 /// One use case's atomic change. The area traits (`UserWrites`, `SessionWrites`,
-/// `TokenWrites`, `RbacWrites`, `MfaWrites`) hold the writes of each area.
+/// `TokenWrites`, `RbacWrites`, `MfaWrites`, `OAuthWrites`) hold the writes of each area.
 #[async_trait]
 pub trait Transaction:
-    UserWrites + SessionWrites + TokenWrites + RbacWrites + MfaWrites + Send
+    UserWrites + SessionWrites + TokenWrites + RbacWrites + MfaWrites + OAuthWrites + Send
 {
     /// Makes every change of this transaction durable.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;

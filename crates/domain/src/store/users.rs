@@ -52,6 +52,23 @@ pub struct PasswordRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// What a user search keeps; every set field must match (all `None`: every user).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// A case-insensitive substring of the normalised email or of the display name.
+    pub query: Option<String>,
+    /// Exactly this status.
+    pub status: Option<String>,
+    /// Whether the email is verified.
+    pub email_verified: Option<bool>,
+    /// Holds this role directly (not through a group).
+    pub role_id: Option<Uuid>,
+    /// Created at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
 /// Stand-alone user operations.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -79,6 +96,15 @@ pub trait UserStore: Send + Sync {
 
     /// Users ordered by id, after `after` (all when `None`), at most `limit`.
     async fn list(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<UserRow>, StoreError>;
+
+    /// Users matching `filter`, ordered by id, after `after` (a cursor: the last id of the
+    /// previous page), at most `limit`. `%` and `_` in `filter.query` match themselves.
+    async fn search(
+        &self,
+        filter: &UserFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<UserRow>, StoreError>;
 }
 
 /// User changes inside a use case's transaction.
@@ -97,4 +123,8 @@ pub trait UserWrites: Send {
 
     /// Sets (inserts or replaces) the user's password credential.
     async fn set_password(&mut self, row: &PasswordRow) -> Result<(), StoreError>;
+
+    /// Deletes the user and everything that hangs off them (password, sessions, factors,
+    /// assignments, grants, consents). True when the user existed.
+    async fn delete_user(&mut self, id: Uuid) -> Result<bool, StoreError>;
 }

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod audit;
+pub mod client;
 pub mod config_print;
 pub mod healthcheck;
 pub mod keys;

@@ -384,6 +384,17 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
             config.mfa.step_up_max_age_minutes,
             1,
         ),
+        ("oidc.access_token_ttl_secs", config.oidc.access_token_ttl_secs, 60),
+        (
+            "oidc.max_access_token_ttl_secs",
+            config.oidc.max_access_token_ttl_secs,
+            config.oidc.access_token_ttl_secs,
+        ),
+        ("oidc.id_token_ttl_secs", config.oidc.id_token_ttl_secs, 60),
+        ("oidc.refresh_token_ttl_days", config.oidc.refresh_token_ttl_days, 1),
+        ("oidc.code_ttl_secs", config.oidc.code_ttl_secs, 5),
+        ("oidc.key_publish_lead_secs", config.oidc.key_publish_lead_secs, 0),
+        ("oidc.key_rotation_days", config.oidc.key_rotation_days, 1),
     ] {
         if value < minimum {
             return Err(error(
@@ -396,6 +407,24 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
         return Err(error(
             "sessions.cache_ttl_ms",
             "at most 10000: another node's sign-out must take effect quickly",
+        ));
+    }
+    if config.oidc.code_ttl_secs > 60 {
+        return Err(error(
+            "oidc.code_ttl_secs",
+            "at most 60: authorization codes must be short-lived",
+        ));
+    }
+    if !["EdDSA", "ES256", "RS256"].contains(&config.oidc.default_signing_alg.as_str()) {
+        return Err(error(
+            "oidc.default_signing_alg",
+            "EdDSA, ES256 or RS256",
+        ));
+    }
+    if config.oidc.cache_ttl_ms > 10_000 {
+        return Err(error(
+            "oidc.cache_ttl_ms",
+            "at most 10000: a revocation on another node must take effect quickly",
         ));
     }
     if config.accounts.sign_in_max_delay_secs > 3_600 {

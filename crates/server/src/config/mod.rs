@@ -38,6 +38,8 @@ pub struct Config {
     pub sessions: SessionsConfig,
     /// Second factors, step-up and the MFA policy.
     pub mfa: MfaConfig,
+    /// The OAuth 2.0 / OpenID Connect provider.
+    pub oidc: OidcConfig,
     /// How hosted pages look.
     pub branding: BrandingConfig,
     /// Outgoing mail.
@@ -179,6 +181,48 @@ impl Default for MfaConfig {
             enrolment_grace_days: 7,
             step_up_max_age_minutes: 10,
             user_verification: UserVerificationConfig::Preferred,
+        }
+    }
+}
+
+/// `oidc.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// Access-token lifetime of clients that set none, in seconds.
+    pub access_token_ttl_secs: i64,
+    /// The longest access-token lifetime a client may set, in seconds.
+    pub max_access_token_ttl_secs: i64,
+    /// ID-token lifetime, in seconds.
+    pub id_token_ttl_secs: i64,
+    /// Absolute refresh-token lifetime of clients that set none, in days.
+    pub refresh_token_ttl_days: i64,
+    /// Authorization-code lifetime, in seconds (at most 60).
+    pub code_ttl_secs: i64,
+    /// Signing algorithm of clients that name none: `EdDSA`, `ES256` or `RS256`.
+    pub default_signing_alg: String,
+    /// How long before it signs a new key is published in JWKS (the JWKS cache lifetime
+    /// clients are told), in seconds.
+    pub key_publish_lead_secs: i64,
+    /// Age at which the scheduled job rotates a signing key, in days.
+    pub key_rotation_days: i64,
+    /// How long a node trusts its cached client, grant state or verified token, in
+    /// milliseconds (changes on other nodes take effect within it).
+    pub cache_ttl_ms: u64,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 600,
+            max_access_token_ttl_secs: 86_400,
+            id_token_ttl_secs: 3_600,
+            refresh_token_ttl_days: 30,
+            code_ttl_secs: 60,
+            default_signing_alg: "EdDSA".to_owned(),
+            key_publish_lead_secs: 600,
+            key_rotation_days: 90,
+            cache_ttl_ms: 1_000,
         }
     }
 }

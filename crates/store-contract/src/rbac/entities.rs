@@ -53,6 +53,18 @@ const SEED_CAPABILITIES: [(u128, &str, &str); 12] = [
     ),
 ];
 
+/// The capabilities `0012_seed_oauth_capabilities` adds, seeded 2026-12-05: id suffix, name,
+/// description.
+const OAUTH_SEED_CAPABILITIES: [(u128, &str, &str); 3] = [
+    (0x10d, "gatehouse:keys.read", "See token-signing keys"),
+    (0x10e, "gatehouse:keys.rotate", "Rotate token-signing keys"),
+    (
+        0x10f,
+        "gatehouse:tokens.introspect",
+        "Introspect any client's tokens (resource servers)",
+    ),
+];
+
 /// The seeded roles: id suffix, name, description, capability id suffixes.
 const SEED_ROLES: [(u128, &str, &str, &[u128]); 3] = [
     (
@@ -61,6 +73,7 @@ const SEED_ROLES: [(u128, &str, &str, &[u128]); 3] = [
         "Every gatehouse capability",
         &[
             0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107, 0x108, 0x109, 0x10a, 0x10b, 0x10c,
+            0x10d, 0x10e, 0x10f,
         ],
     ),
     (
@@ -73,7 +86,7 @@ const SEED_ROLES: [(u128, &str, &str, &[u128]); 3] = [
         0x203,
         "gatehouse:auditor",
         "Read users and the audit log",
-        &[0x101, 0x105, 0x107],
+        &[0x101, 0x105, 0x107, 0x10d],
     ),
 ];
 
@@ -82,8 +95,9 @@ fn assert_already_exists(result: Result<(), StoreError>) {
     assert!(matches!(error, StoreError::AlreadyExists(_)), "{error:?}");
 }
 
-/// A fresh database holds the system API, its twelve capabilities and the three system roles
-/// with their capabilities, and nothing else.
+/// A fresh database holds the system API, its fifteen capabilities (twelve seeded with the
+/// model, three with the OAuth provider) and the three system roles with their capabilities,
+/// and nothing else.
 pub async fn seed_is_present_after_migrate(store: Arc<dyn Store>) {
     let model = model(&store).await;
     assert!(model.version >= 1, "{}", model.version);
@@ -99,16 +113,23 @@ pub async fn seed_is_present_after_migrate(store: Arc<dyn Store>) {
         updated_at: seeded,
     };
     assert_eq!(model.apis, vec![gatehouse]);
+    let oauth_seeded = Utc.with_ymd_and_hms(2026, 12, 5, 0, 0, 0).unwrap();
     let mut capabilities: Vec<_> = SEED_CAPABILITIES
         .iter()
-        .map(|(suffix, name, description)| CapabilityRow {
+        .map(|seed| (seed, seeded))
+        .chain(
+            OAUTH_SEED_CAPABILITIES
+                .iter()
+                .map(|seed| (seed, oauth_seeded)),
+        )
+        .map(|((suffix, name, description), at)| CapabilityRow {
             id: seed_id(*suffix),
             api_id: seed_id(0x001),
             name: (*name).to_owned(),
             description: (*description).to_owned(),
             system: true,
-            created_at: seeded,
-            updated_at: seeded,
+            created_at: at,
+            updated_at: at,
         })
         .collect();
     capabilities.sort_by(|a, b| a.name.cmp(&b.name));

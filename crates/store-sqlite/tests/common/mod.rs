@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gatehouse_domain::StoreError;
 use gatehouse_domain::store::{
-    AuditStore, Backend, JobStore, KeyStore, MfaStore, PoolStats, RbacStore, SessionStore, Store,
-    ThrottleStore, Transaction, UserStore,
+    AuditStore, Backend, JobStore, KeyStore, MfaStore, OAuthStore, PoolStats, RbacStore,
+    SessionStore, Store, ThrottleStore, Transaction, UserStore,
 };
 use gatehouse_store_sqlite::SqliteStore;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -114,5 +114,9 @@ impl Store for TestStore {
 
     fn mfa(&self) -> &dyn MfaStore {
         self.store.mfa()
+    }
+
+    fn oauth(&self) -> &dyn OAuthStore {
+        self.store.oauth()
     }
 }

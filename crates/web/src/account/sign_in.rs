@@ -57,7 +57,14 @@ pub async fn show(page: Page) -> Response {
     if page.caller.session.is_some() {
         return page.see_other(if next.is_empty() { "/account" } else { &next });
     }
-    render(&page, &FormState::default(), "", &next)
+    // An OAuth client's `login_hint` pre-fills the address (it is only a suggestion).
+    let hint: String = page
+        .query("login_hint")
+        .unwrap_or_default()
+        .chars()
+        .take(320)
+        .collect();
+    render(&page, &FormState::default(), &hint, &next)
 }
 
 /// `POST /sign-in`.

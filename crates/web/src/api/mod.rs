@@ -3,15 +3,12 @@
 //! `X-CSRF-Token` header (get one from `GET /account-api/csrf`). Errors are problem+json.
 
 mod auth;
-mod authorize;
 mod me;
 mod mfa;
 mod recovery;
 mod sessions;
 mod setup;
 mod verification;
-
-pub use authorize::authorize;
 
 use axum::{
     Json, Router,

@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError,
+    Administrator, Authorization, AuthorizationError,
     change::{Change, require, taken},
     snapshot, validate,
 };
@@ -39,7 +39,7 @@ pub struct ApiUpdate {
 /// Creates an API. Audited as `rbac.api_created`.
 pub async fn create_api(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: NewApi,
 ) -> Result<ApiRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -78,7 +78,7 @@ pub async fn create_api(
 /// `rbac.api_updated` with before and after.
 pub async fn update_api(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: ApiUpdate,
 ) -> Result<ApiRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -105,7 +105,7 @@ pub async fn update_api(
 /// `rbac.api_deleted` with what it was, capabilities included.
 pub async fn delete_api(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     api: Uuid,
 ) -> Result<(), AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;

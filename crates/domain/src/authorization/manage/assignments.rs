@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError,
+    Administrator, Authorization, AuthorizationError,
     change::{Change, compile, require},
     guard::{effective, grant_only_held, keep_an_administrator},
 };
@@ -40,7 +40,7 @@ pub struct Unassignment {
 /// is refused. Audited as `rbac.role_assigned` with the previous expiry, if any.
 pub async fn assign_role(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: Assignment,
 ) -> Result<(), AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -92,7 +92,7 @@ pub async fn assign_role(
 /// `rbac.role_unassigned`.
 pub async fn unassign_role(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: Unassignment,
 ) -> Result<(), AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;

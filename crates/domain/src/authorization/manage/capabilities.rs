@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError,
+    Administrator, Authorization, AuthorizationError,
     change::{Change, require, taken},
     snapshot, validate,
 };
@@ -39,7 +39,7 @@ pub struct CapabilityUpdate {
 /// Creates a capability. Audited as `rbac.capability_created`.
 pub async fn create_capability(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: NewCapability,
 ) -> Result<CapabilityRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -89,7 +89,7 @@ pub async fn create_capability(
 /// as `rbac.capability_updated` with before and after.
 pub async fn update_capability(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: CapabilityUpdate,
 ) -> Result<CapabilityRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -134,7 +134,7 @@ pub async fn update_capability(
 /// `rbac.capability_deleted` with what it was and the roles that had it.
 pub async fn delete_capability(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     capability: Uuid,
 ) -> Result<(), AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Admin, Authorization, AuthorizationError};
+use super::{Administrator, Authorization, AuthorizationError, Who};
 use crate::{
-    audit::{Actor, Outcome, record},
+    audit::{Outcome, record},
     authorization::CompiledModel,
     store::{ApiRow, CapabilityRow, GroupRow, RbacModel, RoleRow, Transaction},
 };
@@ -15,16 +15,15 @@ use crate::{
 /// Reloads the model if needed, then refuses unless the actor holds `capability`.
 pub(super) async fn require(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &dyn Administrator,
     capability: &str,
 ) -> Result<(), AuthorizationError> {
     deps.authorizer.refresh().await?;
-    if deps
-        .authorizer
-        .check(actor.user_id, capability)
-        .await?
-        .allowed
-    {
+    let allowed = match actor.who() {
+        Who::User(user) => deps.authorizer.check(user, capability).await?.allowed,
+        Who::Service(operator) => operator.holds(capability),
+    };
+    if allowed {
         Ok(())
     } else {
         Err(AuthorizationError::Forbidden {
@@ -44,7 +43,7 @@ pub(super) fn compile(model: &RbacModel) -> Result<CompiledModel, AuthorizationE
 /// One change in progress, holding the model lock.
 pub(super) struct Change<'a> {
     deps: &'a Authorization,
-    actor: &'a Admin,
+    actor: &'a dyn Administrator,
     transaction: Box<dyn Transaction>,
     /// The model as of the lock: nobody else changes it until this change ends.
     pub(super) model: RbacModel,
@@ -56,7 +55,7 @@ impl<'a> Change<'a> {
     /// Begins the transaction, takes the model lock and reads the model.
     pub(super) async fn begin(
         deps: &'a Authorization,
-        actor: &'a Admin,
+        actor: &'a dyn Administrator,
     ) -> Result<Self, AuthorizationError> {
         let mut transaction = deps.store.begin().await?;
         transaction.lock_rbac().await?;
@@ -84,12 +83,12 @@ impl<'a> Change<'a> {
         details: serde_json::Value,
     ) -> Result<(), AuthorizationError> {
         self.transaction.bump_rbac_version().await?;
-        let actor = self.actor.user_id;
-        let mut event = self.actor.context.event(
-            Actor::User(actor),
+        let who = self.actor.who();
+        let mut event = self.actor.context().event(
+            who.audit_actor(),
             action,
             Outcome::Success,
-            Some(actor),
+            who.user(),
             None,
         );
         event.target = Some(target);

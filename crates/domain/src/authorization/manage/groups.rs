@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError,
+    Administrator, Authorization, AuthorizationError,
     change::{Change, check_version, compile, existing, replace_links, require, taken},
     guard::{effective, grant_only_held, grants_admin, keep_an_administrator},
     snapshot, validate,
@@ -53,7 +53,7 @@ pub struct GroupRoles {
 /// Creates a group. Audited as `rbac.group_created`.
 pub async fn create_group(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: NewGroup,
 ) -> Result<GroupRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -100,7 +100,7 @@ pub async fn create_group(
 /// `expected_version`; the version goes up by one. Audited as `rbac.group_updated`.
 pub async fn update_group(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: GroupUpdate,
 ) -> Result<GroupRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -148,7 +148,7 @@ pub async fn update_group(
 /// `gatehouse:admin` away must leave an administrator. Audited as `rbac.group_updated`.
 pub async fn set_group_roles(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: GroupRoles,
 ) -> Result<GroupRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -194,7 +194,7 @@ pub async fn set_group_roles(
 /// administrator. Audited as `rbac.group_deleted` with what it was and its member count.
 pub async fn delete_group(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     group: Uuid,
 ) -> Result<(), AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Admin, Authorization, AuthorizationError};
+use super::{Administrator, Authorization, AuthorizationError, Who};
 use crate::{
     authorization::{ADMIN_ROLE_ID, CompiledModel},
     store::{RbacModel, UserAssignments},
@@ -29,24 +29,50 @@ pub(super) fn effective<'a>(
 /// own, and someone must be able to hand out the capabilities of other APIs.
 pub(super) async fn grant_only_held<'a>(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &dyn Administrator,
     granted: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), AuthorizationError> {
-    let held = deps.authorizer.capabilities(actor.user_id, None).await?;
-    let Some(missing) = granted.into_iter().find(|name| !held.contains(*name)) else {
-        return Ok(());
+    let (missing, administrator) = match actor.who() {
+        Who::User(user) => {
+            let held = deps.authorizer.capabilities(user, None).await?;
+            let Some(missing) = granted.into_iter().find(|name| !held.contains(*name)) else {
+                return Ok(());
+            };
+            let administrators = deps
+                .store
+                .rbac()
+                .active_holders(ADMIN_ROLE_ID, deps.clock.now())
+                .await?;
+            (missing, administrators.contains(&user))
+        }
+        Who::Service(operator) => {
+            let Some(missing) = granted.into_iter().find(|name| !operator.holds(name)) else {
+                return Ok(());
+            };
+            (missing, service_account_is_administrator(deps, operator).await?)
+        }
     };
-    let administrators = deps
-        .store
-        .rbac()
-        .active_holders(ADMIN_ROLE_ID, deps.clock.now())
-        .await?;
-    if administrators.contains(&actor.user_id) {
+    if administrator {
         return Ok(());
     }
     Err(AuthorizationError::Forbidden {
         capability: missing.clone(),
     })
+}
+
+/// Whether the operator is a client whose service account holds `gatehouse:admin` now.
+async fn service_account_is_administrator(
+    deps: &Authorization,
+    operator: &crate::oauth::Operator,
+) -> Result<bool, AuthorizationError> {
+    let crate::audit::Actor::Client(client_id) = &operator.actor else {
+        return Ok(false);
+    };
+    let oauth = deps.store.oauth();
+    let Some(client) = oauth.client_by_client_id(client_id).await? else {
+        return Ok(false);
+    };
+    Ok(client.disabled_at.is_none() && oauth.client_roles(client.id).await?.contains(&ADMIN_ROLE_ID))
 }
 
 /// Refuses unless, once `change` is applied to each current administrator's assignments and

@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError,
+    Administrator, Authorization, AuthorizationError,
     change::{Change, compile, require},
     guard::{effective, grant_only_held, grants_admin, keep_an_administrator},
     snapshot,
@@ -26,7 +26,7 @@ pub struct Membership {
 /// `rbac.group_member_added`.
 pub async fn add_group_member(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: Membership,
 ) -> Result<bool, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -59,7 +59,7 @@ pub async fn add_group_member(
 /// `rbac.group_member_removed`.
 pub async fn remove_group_member(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: Membership,
 ) -> Result<(), AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Admin, Authorization, AuthorizationError, change::require};
+use super::{Administrator, Authorization, AuthorizationError, change::require};
 use crate::{
     authorization::capability::ROLES_READ,
     store::{GroupRow, RbacModel, RoleRow},
@@ -61,7 +61,7 @@ pub struct UserRoles {
 /// The whole model (APIs, capabilities, roles, groups and their links).
 pub async fn list_model(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
 ) -> Result<RbacModel, AuthorizationError> {
     require(deps, actor, ROLES_READ).await?;
     Ok(deps.store.rbac().model().await?)
@@ -71,7 +71,7 @@ pub async fn list_model(
 /// changing it would affect.
 pub async fn role_usage(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     role: Uuid,
 ) -> Result<RoleUsage, AuthorizationError> {
     require(deps, actor, ROLES_READ).await?;
@@ -116,7 +116,7 @@ pub(super) async fn usage(
 /// A user's direct roles, groups, and effective capabilities with the roles granting each.
 pub async fn user_roles(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     user: Uuid,
 ) -> Result<UserRoles, AuthorizationError> {
     require(deps, actor, ROLES_READ).await?;

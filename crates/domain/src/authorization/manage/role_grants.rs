@@ -5,7 +5,7 @@
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError,
+    Administrator, Authorization, AuthorizationError,
     change::{Change, compile, existing, replace_links, require},
     guard::{effective, grant_only_held},
     roles::editable,
@@ -50,7 +50,7 @@ enum Links {
 /// `rbac.role_updated` with before and after.
 pub async fn set_role_capabilities(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: RoleCapabilities,
 ) -> Result<RoleRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -70,7 +70,7 @@ pub async fn set_role_capabilities(
 /// `rbac.role_updated` with before and after.
 pub async fn set_role_includes(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: RoleIncludes,
 ) -> Result<RoleRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -86,7 +86,7 @@ pub async fn set_role_includes(
 
 async fn set_links(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     (role, expected_version): (Uuid, i64),
     targets: &[Uuid],
     links: Links,

@@ -5,7 +5,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Admin, Authorization, AuthorizationError, RoleUsage,
+    Administrator, Authorization, AuthorizationError, RoleUsage,
     change::{Change, check_version, compile, existing, replace_links, require, taken},
     guard::{effective, grant_only_held},
     reads::usage,
@@ -45,7 +45,7 @@ pub struct RoleUpdate {
 /// Creates a role. Audited as `rbac.role_created`.
 pub async fn create_role(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: NewRole,
 ) -> Result<RoleRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -95,7 +95,7 @@ pub async fn create_role(
 /// `rbac.role_updated` with before and after.
 pub async fn update_role(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     input: RoleUpdate,
 ) -> Result<RoleRow, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;
@@ -137,7 +137,7 @@ pub async fn update_role(
 /// Audited as `rbac.role_deleted` with what it was and its usage.
 pub async fn delete_role(
     deps: &Authorization,
-    actor: &Admin,
+    actor: &impl Administrator,
     role: Uuid,
 ) -> Result<RoleUsage, AuthorizationError> {
     require(deps, actor, ROLES_WRITE).await?;

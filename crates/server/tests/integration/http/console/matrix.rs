@@ -1,11 +1,13 @@
 //! The authorization matrix: every declared route, walked with each system role, with a user
-//! holding no role and signed out; and proof that the router serves nothing under `/console`
-//! or `/api/v1` beyond the declaration.
+//! holding no role and signed out — by session, and every management API route again by
+//! bearer token (a service account's and a user's for each role); and proof that the router
+//! serves nothing under `/console` or `/api/v1` beyond the declaration.
 
 use gatehouse_domain::authorization::{
     ADMIN_ROLE, AUDITOR_ROLE, USER_MANAGER_ROLE,
     capability::{
-        AUDIT_READ, MFA_RESET, ROLES_READ, ROLES_WRITE, SESSIONS_REVOKE, USERS_READ, USERS_WRITE,
+        AUDIT_READ, KEYS_READ, MFA_RESET, ROLES_READ, ROLES_WRITE, SESSIONS_REVOKE, USERS_READ,
+        USERS_WRITE,
     },
 };
 use gatehouse_web::{
@@ -17,7 +19,10 @@ use uuid::Uuid;
 
 use super::{administrator, user_with_role};
 use crate::{
-    http::account::browser::{Browser, Reply, audit},
+    http::{
+        account::browser::{Browser, Reply, audit},
+        api_v1::{Api, service_token, user_tokens},
+    },
     support::TestApp,
 };
 
@@ -56,7 +61,9 @@ async fn call(browser: &mut Browser<'_>, route: &GuardedRoute, method: Method) -
 fn holds(role: Option<&str>, capability: &str) -> bool {
     match role {
         Some(ADMIN_ROLE) => capability.starts_with("gatehouse:"),
-        Some(AUDITOR_ROLE) => [USERS_READ, ROLES_READ, AUDIT_READ].contains(&capability),
+        Some(AUDITOR_ROLE) => {
+            [USERS_READ, ROLES_READ, AUDIT_READ, KEYS_READ].contains(&capability)
+        }
         Some(USER_MANAGER_ROLE) => {
             [USERS_READ, USERS_WRITE, SESSIONS_REVOKE, MFA_RESET].contains(&capability)
         }
@@ -130,17 +137,21 @@ async fn every_declared_route_allows_exactly_the_roles_holding_its_capability() 
 
     let recorded = audit(&app, "authorization.denied").await;
     assert_eq!(recorded.len(), denials, "one audit event per denial");
-    let event = &recorded[0];
-    assert_eq!(event.outcome, "denied");
-    let details: serde_json::Value =
-        serde_json::from_str(event.details.as_deref().unwrap()).unwrap();
-    assert!(details["route"].as_str().unwrap().contains("/console/"));
-    assert!(
-        details["capability"]
-            .as_str()
-            .unwrap()
-            .starts_with("gatehouse:")
-    );
+    let mut routes_denied = Vec::new();
+    for event in &recorded {
+        assert_eq!(event.outcome, "denied");
+        let details: serde_json::Value =
+            serde_json::from_str(event.details.as_deref().unwrap()).unwrap();
+        assert!(
+            details["capability"]
+                .as_str()
+                .unwrap()
+                .starts_with("gatehouse:")
+        );
+        routes_denied.push(details["route"].as_str().unwrap().to_owned());
+    }
+    assert!(routes_denied.iter().any(|route| route.contains(" /console/")));
+    assert!(routes_denied.iter().any(|route| route.contains(" /api/v1/")));
 }
 
 #[tokio::test]
@@ -150,7 +161,13 @@ async fn nothing_under_the_guarded_prefixes_is_served_without_a_declaration() {
     let mut root = Browser::new(&app).signed_in("root@example.com").await;
     let routes = guarded_routes();
     for route in &routes {
-        for method in [Method::GET, Method::POST] {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
             if routes
                 .iter()
                 .any(|other| other.path == route.path && other.method == method)
@@ -172,8 +189,9 @@ async fn nothing_under_the_guarded_prefixes_is_served_without_a_declaration() {
         "/console/audit",
         "/console/clients",
         "/api/v1",
-        "/api/v1/users",
-        "/api/v1/roles",
+        "/api/v1/nothing",
+        "/api/v1/users/0190a000-0000-7000-8000-000000000000/nothing",
+        "/api/v1/jobs",
     ] {
         let reply = root.get(path).await;
         assert_eq!(
@@ -182,4 +200,66 @@ async fn nothing_under_the_guarded_prefixes_is_served_without_a_declaration() {
             "{path} is served but not declared"
         );
     }
+}
+
+/// Whether `reply` let the caller through the guard (anything but 401 and 403).
+fn passed(reply: &Reply) -> bool {
+    reply.status != StatusCode::FORBIDDEN && reply.status != StatusCode::UNAUTHORIZED
+}
+
+#[tokio::test]
+async fn every_api_route_allows_exactly_the_bearer_tokens_whose_holder_has_its_capability() {
+    let app = TestApp::spawn().await;
+    let admin = administrator(&app, "root@example.com").await;
+    let people = [
+        ("root@example.com", Some(ADMIN_ROLE)),
+        ("manager@example.com", Some(USER_MANAGER_ROLE)),
+        ("auditor@example.com", Some(AUDITOR_ROLE)),
+        ("plain@example.com", None),
+    ];
+    for (email, role) in &people[1..] {
+        user_with_role(&app, admin, email, *role).await;
+    }
+    let routes: Vec<GuardedRoute> = guarded_routes()
+        .into_iter()
+        .filter(|route| route.path.starts_with("/api/v1/"))
+        .collect();
+    assert!(routes.len() > 40, "{}", routes.len());
+    for (email, role) in people {
+        let service = service_token(&app, &role.into_iter().collect::<Vec<_>>()).await;
+        let (user, _) = user_tokens(&app, email).await;
+        for (kind, token) in [("service account", service), ("user", user)] {
+            let api = Api::new(&app, &token);
+            for route in &routes {
+                let path = concrete(route.path);
+                let body = (route.method != Method::GET).then(|| serde_json::json!({}));
+                let reply = api
+                    .send(route.method.clone(), &path, body.as_ref(), &[])
+                    .await;
+                let label = format!("{kind} {role:?} {} {}", route.method, route.path);
+                let allowed = match route.need {
+                    Need::SignedIn => true,
+                    Need::Capability(capability) => holds(role, capability),
+                };
+                if allowed {
+                    assert!(passed(&reply), "{label} should be allowed: {} {}", reply.status, reply.body);
+                } else {
+                    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{label}: {}", reply.body);
+                    let challenge = reply.header("www-authenticate").unwrap_or_default();
+                    assert!(challenge.contains("insufficient_scope"), "{label}: {challenge}");
+                }
+            }
+        }
+    }
+    for route in &routes {
+        let reply = app
+            .client
+            .request(route.method.clone(), app.url(&concrete(route.path)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "{} {}", route.method, route.path);
+        assert!(reply.headers().contains_key("www-authenticate"));
+    }
+    app.stop().await;
 }
