@@ -57,6 +57,7 @@ pub struct PendingRequest {
     login_hint: Option<String>,
     acr_values: Vec<String>,
     audience: Option<String>,
+    /// When the request arrived (Unix microseconds).
     requested_at: i64,
     #[serde(default)]
     account_chosen: bool,
@@ -301,7 +302,7 @@ pub async fn authorize(
             .map(str::to_owned)
             .collect(),
         audience,
-        requested_at: deps.clock.now().timestamp(),
+        requested_at: deps.clock.now().timestamp_micros(),
         account_chosen: false,
         consented: false,
     };
@@ -342,7 +343,7 @@ async fn reopen(
     let Some(pending) = open(deps, sealed).await else {
         return Ok(None);
     };
-    let age = deps.clock.now().timestamp() - pending.requested_at;
+    let age = (deps.clock.now().timestamp_micros() - pending.requested_at) / 1_000_000;
     let ttl = i64::try_from(deps.settings.request_ttl.as_secs()).unwrap_or(1800);
     if !(0..=ttl).contains(&age) {
         return Ok(None);
@@ -443,8 +444,9 @@ async fn proceed(
     let now = deps.clock.now();
     let authenticated_at = session.session.authenticated_at;
     let amr: Vec<String> = serde_json::from_str(&session.session.amr).unwrap_or_default();
+    // `prompt=login`: an authentication after the request was made (microseconds).
     let fresh_login_needed = has(&pending.prompt, "login")
-        && authenticated_at.timestamp() < pending.requested_at;
+        && authenticated_at.timestamp_micros() <= pending.requested_at;
     let too_old = pending
         .max_age
         .is_some_and(|max_age| (now - authenticated_at).num_seconds() > max_age);

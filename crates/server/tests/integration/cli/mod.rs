@@ -1,6 +1,7 @@
 //! The command line, run as a process (INTERFACE.md: options, stdout, exit codes).
 
 mod audit;
+mod client;
 mod config;
 mod database;
 mod keys;
