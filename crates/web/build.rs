@@ -33,12 +33,23 @@ fn main() -> Result<(), String> {
     }
     let npm = env::var("NPM").unwrap_or_else(|_| "npm".to_owned());
     let status = Command::new(&npm)
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"])
+        .args([
+            "ci",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ])
         .current_dir(&work)
         .status()
-        .map_err(|e| format!("running `{npm} ci` (building gatehouse-web needs Node.js and npm): {e}"))?;
+        .map_err(|e| {
+            format!("running `{npm} ci` (building gatehouse-web needs Node.js and npm): {e}")
+        })?;
     if !status.success() {
-        return Err(format!("`{npm} ci` in {} failed ({status})", work.display()));
+        return Err(format!(
+            "`{npm} ci` in {} failed ({status})",
+            work.display()
+        ));
     }
     for (source, name) in EMBEDDED {
         let from = work.join("node_modules").join(source);

@@ -11,7 +11,8 @@
 //            one; introspection follows.
 //   round 2: authorize again in the same browser: neither sign-in nor consent is asked; the
 //            access token is introspected (active), revoked (RFC 7009), introspected (inactive)
-//            and refused by userinfo.
+//            and refused by userinfo; its grant's refresh token is gone too.
+//   round 3: the same once more, for a live grant.
 //   logout:  RP-initiated logout with id_token_hint (and post_logout_redirect_uri + state when
 //            the CLI can register one) ends the browser session and the session's grants.
 
@@ -240,13 +241,20 @@ export default function oidcJourney({ alg, auth, responseMode }, fixture) {
     assert.equal(after.active, false, 'introspection: inactive after revocation (RFC 7009)');
     await assert.rejects(client.fetchUserInfo(config, second.tokens.access_token, user.id),
       'userinfo refuses a revoked access token');
-    const stillRefreshable = await client.tokenIntrospection(config, second.tokens.refresh_token, { token_type_hint: 'refresh_token' });
-    assert.equal(stillRefreshable.active, true, 'revoking the access token leaves the refresh token');
+    // Gatehouse ends the whole grant when one of its access tokens is revoked (RFC 7009 §2.1
+    // allows it): the refresh token goes too.
+    await assert.rejects(client.refreshTokenGrant(config, second.tokens.refresh_token), oauthError('invalid_grant'),
+      'revoking an access token ends its grant, refresh token included');
+
+    // Round 3, again without sign-in or consent: a live grant for logout to end.
+    const third = await authorize({ signInExpected: false, consentExpected: false });
+    assert.deepEqual(third.shown.filter((entry) => entry.path === '/sign-in' || entry.consent), [],
+      'the third authorization asks neither sign-in nor consent');
 
     // RP-initiated logout.
     const logoutState = client.randomState();
     const endSession = client.buildEndSessionUrl(config, {
-      id_token_hint: second.tokens.id_token,
+      id_token_hint: third.tokens.id_token,
       ...(postLogoutUris ? { post_logout_redirect_uri: postLogoutUri, state: logoutState } : {}),
     });
     if (postLogoutUris) {
@@ -267,7 +275,9 @@ export default function oidcJourney({ alg, auth, responseMode }, fixture) {
     await page.goto('/account');
     await atPath(page, '/sign-in');
     await heading(page, t('sign_in.title'));
-    await assert.rejects(client.refreshTokenGrant(config, second.tokens.refresh_token), oauthError('invalid_grant'),
+    await assert.rejects(client.refreshTokenGrant(config, third.tokens.refresh_token), oauthError('invalid_grant'),
       'logout revokes the grants of the session it ends');
+    const ended = await client.tokenIntrospection(config, third.tokens.access_token, { token_type_hint: 'access_token' });
+    assert.equal(ended.active, false, 'introspection: the access token of a grant ended by logout is inactive');
   };
 }

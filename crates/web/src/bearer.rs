@@ -189,13 +189,12 @@ pub fn has_authorization(headers: &HeaderMap) -> bool {
 
 /// The token of an `Authorization: Bearer <token>` header; `Err` with the 401 to send when the
 /// header is another scheme or malformed.
-fn bearer_token(headers: &HeaderMap) -> Result<&str, Response> {
+fn bearer_token(headers: &HeaderMap) -> Result<&str, Unauthenticated> {
     let malformed = || {
         unauthenticated(Some((
             ErrorCode::InvalidRequest,
             "send Authorization: Bearer <access token>",
         )))
-        .into_response()
     };
     let value = headers
         .get(header::AUTHORIZATION)
@@ -216,14 +215,16 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, Response> {
 /// Authenticates the bearer token of the request: the principal, or the answer to send (401
 /// with `WWW-Authenticate`, or 503 when the database cannot answer).
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response> {
-    let token = bearer_token(headers)?;
+    let token = bearer_token(headers).map_err(IntoResponse::into_response)?;
     let verified = match verify_access_token(&state.oauth, token).await {
         Ok(verified) => verified,
         Err(error) => return Err(oauth_failure(&error)),
     };
     let claims = &verified.claims;
     if claims.aud != GATEHOUSE_API {
-        return Err(invalid_token("the access token is not for the audience gatehouse"));
+        return Err(invalid_token(
+            "the access token is not for the audience gatehouse",
+        ));
     }
     match claims.user_id() {
         Some(user) => match state.authorizer.is_active(user).await {
@@ -339,12 +340,17 @@ mod tests {
 
     #[test]
     fn only_a_bearer_token_is_taken() {
-        assert_eq!(bearer_token(&headers("Bearer abc.def.ghi")).unwrap(), "abc.def.ghi");
+        assert_eq!(
+            bearer_token(&headers("Bearer abc.def.ghi")).unwrap(),
+            "abc.def.ghi"
+        );
         assert_eq!(bearer_token(&headers("bearer  abc")).unwrap(), "abc");
         for refused in ["Basic YTpi", "Bearer", "Bearer ", "Bearer a b", "abc"] {
-            let response = bearer_token(&headers(refused)).unwrap_err();
+            let response = bearer_token(&headers(refused)).unwrap_err().into_response();
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{refused}");
-            let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+            let challenge = response.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap();
             assert!(challenge.starts_with("Bearer "), "{challenge}");
         }
     }
@@ -353,19 +359,27 @@ mod tests {
     fn refusals_carry_the_rfc_6750_challenge() {
         let response = invalid_token("the access token is invalid or expired");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        let challenge = response.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+        let challenge = response.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap();
         assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
         let missing = unauthenticated(None).into_response();
-        let challenge = missing.headers()[header::WWW_AUTHENTICATE].to_str().unwrap();
+        let challenge = missing.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap();
         assert_eq!(challenge, "Bearer realm=\"gatehouse\"");
         let forbidden = insufficient("gatehouse:users.read", Via::Bearer);
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
-        assert!(forbidden.headers()[header::WWW_AUTHENTICATE]
-            .to_str()
-            .unwrap()
-            .contains("insufficient_scope"));
-        assert!(!insufficient("x", Via::Session)
-            .headers()
-            .contains_key(header::WWW_AUTHENTICATE));
+        assert!(
+            forbidden.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .contains("insufficient_scope")
+        );
+        assert!(
+            !insufficient("x", Via::Session)
+                .headers()
+                .contains_key(header::WWW_AUTHENTICATE)
+        );
     }
 }

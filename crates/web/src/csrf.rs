@@ -1,11 +1,12 @@
 //! CSRF defence for every state-changing request (SECURITY.md 3.5): signed double submit. The
 //! browser holds a random value in the `__Host-gatehouse_csrf` cookie; forms and scripts send
-//! `HMAC(tokens key, value)` as the `csrf_token` field or the `X-CSRF-Token` header. Another
-//! site can neither read the cookie nor compute the MAC, so it cannot forge the pair.
+//! `HMAC(tokens key, value)` as the `csrf_token` field (of a form or of a `multipart/form-data`
+//! upload) or the `X-CSRF-Token` header. Another site can neither read the cookie nor compute
+//! the MAC, so it cannot forge the pair.
 
 use axum::{
-    body::Body,
-    extract::{Request, State},
+    body::{Body, Bytes},
+    extract::{FromRequest, Multipart, Request, State},
     http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
     response::Response,
@@ -108,8 +109,31 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"))
+}
+
+/// The `csrf_token` part of a buffered `multipart/form-data` body (a file upload form), if any.
+async fn multipart_token(headers: &HeaderMap, body: Bytes) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.clone();
+    let request = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .ok()?;
+    let mut multipart = Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(FIELD) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 /// Middleware: refuses (403) every state-changing request without a valid token, before the
-/// handler runs. Form bodies are read to find `csrf_token` and handed on unchanged.
+/// handler runs. Form and upload bodies are read to find `csrf_token` and handed on unchanged.
 pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !changes_state(request.method()) {
         return next.run(request).await;
@@ -122,15 +146,21 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
         .map(str::to_owned);
     let (token, body) = match header_token {
         Some(token) => (Some(token), body),
-        None if is_form(&parts.headers) => match axum::body::to_bytes(body, usize::MAX).await {
-            Ok(bytes) => {
-                let token = form_urlencoded::parse(&bytes)
-                    .find(|(name, _)| name == FIELD)
-                    .map(|(_, value)| value.into_owned());
-                (token, Body::from(bytes))
+        None if is_form(&parts.headers) || is_multipart(&parts.headers) => {
+            match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) if is_multipart(&parts.headers) => (
+                    multipart_token(&parts.headers, bytes.clone()).await,
+                    Body::from(bytes),
+                ),
+                Ok(bytes) => {
+                    let token = form_urlencoded::parse(&bytes)
+                        .find(|(name, _)| name == FIELD)
+                        .map(|(_, value)| value.into_owned());
+                    (token, Body::from(bytes))
+                }
+                Err(_) => return surface::body_too_large(&state, &parts),
             }
-            Err(_) => return surface::body_too_large(&state, &parts),
-        },
+        }
         None => (None, body),
     };
     let cookie = cookies::read(&parts.headers, cookies::CSRF);

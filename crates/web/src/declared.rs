@@ -174,6 +174,61 @@ fn declarations() -> Vec<Declared> {
             Need::Capability(MFA_RESET),
             user_mfa::reset,
         ),
+        get(
+            "/console/clients",
+            Need::Capability(CLIENTS_READ),
+            console::clients::list,
+        ),
+        post(
+            "/console/clients",
+            Need::Capability(CLIENTS_WRITE),
+            console::clients::create,
+        ),
+        get(
+            "/console/clients/{id}",
+            Need::Capability(CLIENTS_READ),
+            console::clients::show,
+        ),
+        post(
+            "/console/clients/{id}",
+            Need::Capability(CLIENTS_WRITE),
+            console::clients::save,
+        ),
+        post(
+            "/console/clients/{id}/secret",
+            Need::Capability(CLIENTS_WRITE),
+            console::clients::rotate_secret,
+        ),
+        post(
+            "/console/clients/{id}/logo",
+            Need::Capability(CLIENTS_WRITE),
+            console::clients::upload_logo,
+        ),
+        post(
+            "/console/clients/{id}/logo/remove",
+            Need::Capability(CLIENTS_WRITE),
+            console::clients::remove_logo,
+        ),
+        get(
+            "/console/clients/{id}/delete",
+            Need::Capability(CLIENTS_READ),
+            console::clients::confirm_delete,
+        ),
+        post(
+            "/console/clients/{id}/delete",
+            Need::Capability(CLIENTS_WRITE),
+            console::clients::delete,
+        ),
+        get(
+            "/console/keys",
+            Need::Capability(KEYS_READ),
+            console::keys::list,
+        ),
+        post(
+            "/console/keys/rotate",
+            Need::Capability(KEYS_ROTATE),
+            console::keys::rotate,
+        ),
         post("/api/v1/authorize", Need::SignedIn, authorize::authorize),
     ]
     .into_iter()
@@ -191,9 +246,17 @@ fn api_declarations() -> Vec<Declared> {
         get("/api/v1/users/{id}", cap(USERS_READ), users::show),
         patch("/api/v1/users/{id}", cap(USERS_WRITE), users::update),
         delete("/api/v1/users/{id}", cap(USERS_WRITE), users::delete),
-        post("/api/v1/users/{id}/disable", cap(USERS_WRITE), users::disable),
+        post(
+            "/api/v1/users/{id}/disable",
+            cap(USERS_WRITE),
+            users::disable,
+        ),
         post("/api/v1/users/{id}/enable", cap(USERS_WRITE), users::enable),
-        get("/api/v1/users/{id}/sessions", cap(USERS_READ), users::sessions),
+        get(
+            "/api/v1/users/{id}/sessions",
+            cap(USERS_READ),
+            users::sessions,
+        ),
         delete(
             "/api/v1/users/{id}/sessions",
             cap(SESSIONS_REVOKE),
@@ -224,7 +287,11 @@ fn api_declarations() -> Vec<Declared> {
         delete("/api/v1/apis/{id}", roles_write, rbac::delete_api),
         get("/api/v1/capabilities", roles_read, rbac::list_capabilities),
         post("/api/v1/capabilities", roles_write, rbac::create_capability),
-        get("/api/v1/capabilities/{id}", roles_read, rbac::show_capability),
+        get(
+            "/api/v1/capabilities/{id}",
+            roles_read,
+            rbac::show_capability,
+        ),
         patch(
             "/api/v1/capabilities/{id}",
             roles_write,
@@ -255,7 +322,11 @@ fn api_declarations() -> Vec<Declared> {
         get("/api/v1/groups/{id}", roles_read, rbac::show_group),
         patch("/api/v1/groups/{id}", roles_write, rbac::update_group),
         delete("/api/v1/groups/{id}", roles_write, rbac::delete_group),
-        put("/api/v1/groups/{id}/roles", roles_write, rbac::set_group_roles),
+        put(
+            "/api/v1/groups/{id}/roles",
+            roles_write,
+            rbac::set_group_roles,
+        ),
         get("/api/v1/groups/{id}/members", roles_read, rbac::members),
         post("/api/v1/groups/{id}/members", roles_write, rbac::add_member),
         delete(
@@ -284,7 +355,11 @@ fn api_declarations() -> Vec<Declared> {
             clients::delete_logo,
         ),
         get("/api/v1/signing-keys", cap(KEYS_READ), keys::list),
-        post("/api/v1/signing-keys/rotate", cap(KEYS_ROTATE), keys::rotate),
+        post(
+            "/api/v1/signing-keys/rotate",
+            cap(KEYS_ROTATE),
+            keys::rotate,
+        ),
         get("/api/v1/audit-events", cap(AUDIT_READ), audit::list),
     ]
 }
@@ -313,7 +388,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         router = router.route(path, handler);
     }
     router
-        .route_layer(middleware::from_fn_with_state(state.clone(), csrf_unless_bearer))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf_unless_bearer,
+        ))
         .route("/api/openapi.json", routing::get(openapi::serve))
         .route("/api/docs", routing::get(api_v1::docs::page))
         .route(
@@ -377,6 +455,10 @@ mod tests {
             let expected = match (route.method.clone(), route.path) {
                 (Method::GET, "/console/users/{id}/mfa") => USERS_READ,
                 (Method::POST, "/console/users/{id}/mfa/reset") => MFA_RESET,
+                (Method::GET, "/console/keys") => KEYS_READ,
+                (Method::POST, "/console/keys/rotate") => KEYS_ROTATE,
+                (Method::GET, path) if path.starts_with("/console/clients") => CLIENTS_READ,
+                (_, path) if path.starts_with("/console/clients") => CLIENTS_WRITE,
                 (Method::GET, _) => ROLES_READ,
                 _ => ROLES_WRITE,
             };

@@ -200,8 +200,14 @@ async fn denied(guard: &Guard, caller: &Caller, user: Uuid, capability: &'static
     let route = format!("{} {}", guard.route.method, guard.route.path);
     tracing::info!(user.id = %user, route = %route, capability, "authorization denied");
     let request_id = caller.context.request_id.clone();
-    if let Err(error) =
-        record_denial(&guard.state, Actor::User(user), request_id, &route, capability).await
+    if let Err(error) = record_denial(
+        &guard.state,
+        Actor::User(user),
+        request_id,
+        &route,
+        capability,
+    )
+    .await
     {
         tracing::warn!(code = error.code(), "the denial could not be audited");
     }

@@ -73,9 +73,13 @@ pub struct UserPage {
 }
 
 fn event(operator: &Operator, action: &str, subject: Uuid, email: Option<&str>) -> AuditEvent {
-    operator
-        .context
-        .event(operator.actor.clone(), action, Outcome::Success, Some(subject), email)
+    operator.context.event(
+        operator.actor.clone(),
+        action,
+        Outcome::Success,
+        Some(subject),
+        email,
+    )
 }
 
 /// The user, or `NotFound`.
@@ -123,7 +127,13 @@ pub async fn search_users(
         "created_before": filter.created_before,
         "count": users.len(),
     }));
-    record_alone(&*accounts.store, &accounts.keyring, accounts.clock.now(), event).await?;
+    record_alone(
+        &*accounts.store,
+        &accounts.keyring,
+        accounts.clock.now(),
+        event,
+    )
+    .await?;
     Ok(UserPage { users, next_after })
 }
 
@@ -138,7 +148,13 @@ pub async fn get_user(
     let mut viewed = AuditEvent::new(operator.actor.clone(), "user.viewed");
     viewed.request_id.clone_from(&operator.context.request_id);
     viewed.target = Some(format!("user:{id}"));
-    record_alone(&*accounts.store, &accounts.keyring, accounts.clock.now(), viewed).await?;
+    record_alone(
+        &*accounts.store,
+        &accounts.keyring,
+        accounts.clock.now(),
+        viewed,
+    )
+    .await?;
     Ok(row)
 }
 
@@ -210,7 +226,10 @@ pub async fn update_user(
     let email = changes.email.as_deref().map(parse_email).transpose()?;
     let now = accounts.clock.now();
     let mut transaction = accounts.store.begin().await?;
-    let before = transaction.lock_user(id).await?.ok_or(UserError::NotFound)?;
+    let before = transaction
+        .lock_user(id)
+        .await?
+        .ok_or(UserError::NotFound)?;
     let mut row = before.clone();
     if let Some(email) = &email {
         if email.normalized() != row.email_normalized {
@@ -304,7 +323,10 @@ async fn set_status(
     status: UserStatus,
     now: DateTime<Utc>,
 ) -> Result<Option<UserRow>, UserError> {
-    let mut row = transaction.lock_user(id).await?.ok_or(UserError::NotFound)?;
+    let mut row = transaction
+        .lock_user(id)
+        .await?
+        .ok_or(UserError::NotFound)?;
     if row.status == status.as_str() {
         return Ok(None);
     }
@@ -549,10 +571,7 @@ mod tests {
     #[test]
     fn actor_keys_name_the_kind() {
         let user = Uuid::nil();
-        assert_eq!(
-            actor_key(&Actor::User(user)),
-            format!("user:{user}")
-        );
+        assert_eq!(actor_key(&Actor::User(user)), format!("user:{user}"));
         assert_eq!(actor_key(&Actor::Client("abc".into())), "client:abc");
     }
 }

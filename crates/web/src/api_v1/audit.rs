@@ -139,7 +139,10 @@ pub async fn list(
 ) -> Result<Json<Page<AuditEventBody>>, ApiError> {
     caller.operator(&state).await?.require(AUDIT_READ)?;
     for (field, value) in [("action", &query.action), ("actor", &query.actor)] {
-        if value.as_ref().is_some_and(|text| text.chars().count() > 200) {
+        if value
+            .as_ref()
+            .is_some_and(|text| text.chars().count() > 200)
+        {
             return Err(problem::invalid(field, "at most 200 characters").into());
         }
     }

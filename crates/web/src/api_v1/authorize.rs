@@ -132,7 +132,11 @@ pub async fn authorize(
         }
     } else {
         let Some(one) = answers.pop() else {
-            return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "no capability"));
+            return Err(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "no capability",
+            ));
         };
         AuthorizeAnswer {
             subject: body.subject,

@@ -64,14 +64,16 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Create<T> {
                     .into_response()
             })?),
         };
-        let bytes = Bytes::from_request(request, &()).await.map_err(|rejection| {
-            Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
-                .code("body_too_large")
-                .detail(rejection.body_text())
-                .into_response()
-        })?;
-        let body = decode_json(&headers, &bytes)
-            .map_err(|error| ApiError::from(error).into_response())?;
+        let bytes = Bytes::from_request(request, &())
+            .await
+            .map_err(|rejection| {
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
+                    .code("body_too_large")
+                    .detail(rejection.body_text())
+                    .into_response()
+            })?;
+        let body =
+            decode_json(&headers, &bytes).map_err(|error| ApiError::from(error).into_response())?;
         let key = key.map(|key| (key, digest(&method, &path, &bytes)));
         Ok(Self { body, key })
     }
@@ -84,13 +86,21 @@ fn valid_key(value: &HeaderValue) -> Option<String> {
 }
 
 fn digest(method: &Method, path: &str, body: &[u8]) -> Vec<u8> {
-    sha256(&[method.as_str().as_bytes(), b" ", path.as_bytes(), b"\n", body].concat())
+    sha256(
+        &[
+            method.as_str().as_bytes(),
+            b" ",
+            path.as_bytes(),
+            b"\n",
+            body,
+        ]
+        .concat(),
+    )
 }
 
 /// One lock per (caller, key) while a request with it runs on this node.
 fn key_lock(name: String) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-        OnceLock::new();
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
     let mut locks = LOCKS
         .get_or_init(Mutex::default)
         .lock()
@@ -190,7 +200,10 @@ mod tests {
         let ok = HeaderValue::from_static("a1-B2_c3.4");
         assert_eq!(valid_key(&ok).as_deref(), Some("a1-B2_c3.4"));
         for bad in ["", "with space"] {
-            assert!(valid_key(&HeaderValue::from_str(bad).unwrap()).is_none(), "{bad:?}");
+            assert!(
+                valid_key(&HeaderValue::from_str(bad).unwrap()).is_none(),
+                "{bad:?}"
+            );
         }
         assert!(valid_key(&HeaderValue::from_str(&"k".repeat(256)).unwrap()).is_none());
     }

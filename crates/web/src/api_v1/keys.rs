@@ -4,11 +4,8 @@
 
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
-use gatehouse_domain::oauth::{
-    jose::Algorithm,
-    signing::KeyInfo,
-};
 use gatehouse_domain::authorization::capability::{KEYS_READ, KEYS_ROTATE};
+use gatehouse_domain::oauth::{jose::Algorithm, signing::KeyInfo};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -96,7 +93,11 @@ pub async fn rotate(
         })?;
         algorithms.push(alg);
     }
-    let keys = state.oauth.keys.rotate(&algorithms, operator.actor.clone()).await?;
+    let keys = state
+        .oauth
+        .keys
+        .rotate(&algorithms, operator.actor.clone())
+        .await?;
     Ok(Json(Page {
         items: keys.into_iter().map(SigningKeyBody::from).collect(),
         next_cursor: None,

@@ -147,12 +147,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query).map(Self).map_err(|error| {
-            Problem::new(StatusCode::BAD_REQUEST)
-                .code("invalid_query")
-                .detail(error.to_string())
-                .into()
-        })
+        serde_urlencoded::from_str(query)
+            .map(Self)
+            .map_err(|error| {
+                Problem::new(StatusCode::BAD_REQUEST)
+                    .code("invalid_query")
+                    .detail(error.to_string())
+                    .into()
+            })
     }
 }
 
@@ -217,7 +219,10 @@ mod tests {
             limit: None,
         };
         assert_eq!(query.after_id().unwrap(), Some(id));
-        assert_eq!(cursor_position(Some(&position_cursor(42))).unwrap(), Some(42));
+        assert_eq!(
+            cursor_position(Some(&position_cursor(42))).unwrap(),
+            Some(42)
+        );
         for garbage in ["!!", "AAAA", &"A".repeat(100)] {
             let query = PageQuery {
                 cursor: Some(garbage.to_owned()),

@@ -20,7 +20,9 @@ use utoipa::{
         extensions::Extensions,
         path::Operation,
         response::ResponseBuilder,
-        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+        security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        },
     },
 };
 
@@ -96,7 +98,11 @@ struct ApiDoc;
 /// Applies the declaration table: security, capability, 401 and 403 on every operation.
 struct Declared;
 
-fn operation<'a>(document: &'a mut Document, method: &Method, path: &str) -> Option<&'a mut Operation> {
+fn operation<'a>(
+    document: &'a mut Document,
+    method: &Method,
+    path: &str,
+) -> Option<&'a mut Operation> {
     let item = document.paths.paths.get_mut(path)?;
     match *method {
         Method::GET => item.get.as_mut(),
@@ -225,8 +231,14 @@ pub fn json_text() -> &'static str {
 pub async fn serve() -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
         ],
         json_text(),
     )
@@ -286,7 +298,10 @@ mod tests {
                 );
             }
             for status in ["401", "403"] {
-                assert!(operation["responses"][status].is_object(), "{label} {status}");
+                assert!(
+                    operation["responses"][status].is_object(),
+                    "{label} {status}"
+                );
             }
         }
         assert_eq!(

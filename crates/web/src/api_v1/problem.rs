@@ -124,9 +124,11 @@ impl From<InputError> for ApiError {
     }
 }
 
+/// The problem for the account errors a user administration reports (invalid fields, the
+/// password policy): none of them is a throttle, so no clock is needed.
 fn account_problem(error: AccountError) -> Problem {
-    let now = chrono::Utc::now();
-    Failure::classify(error, now).problem(Language::negotiate(None, &HeaderMap::new()))
+    Failure::classify(error, chrono::DateTime::UNIX_EPOCH)
+        .problem(Language::negotiate(None, &HeaderMap::new()))
 }
 
 impl From<UserError> for ApiError {
@@ -166,7 +168,9 @@ impl From<AuthorizationError> for ApiError {
             AuthorizationError::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND).code(code),
             AuthorizationError::AlreadyExists { .. }
             | AuthorizationError::Conflict { .. }
-            | AuthorizationError::LastAdministrator => Problem::new(StatusCode::CONFLICT).code(code),
+            | AuthorizationError::LastAdministrator => {
+                Problem::new(StatusCode::CONFLICT).code(code)
+            }
             AuthorizationError::Invalid { field, message } => {
                 return invalid(field, message).into();
             }

@@ -489,7 +489,7 @@ pub async fn create_role(
             includes: body.includes,
         };
         let row = authorization::create_role(&state.authorization, &actor, input).await?;
-        let model = model(&state, &actor).await?;
+        let model = model(state, &actor).await?;
         Ok((StatusCode::CREATED, json!(role_body(&model, row))))
     })
     .await
@@ -718,13 +718,17 @@ pub async fn create_group(
             roles: body.roles,
         };
         let row = authorization::create_group(&state.authorization, &actor, input).await?;
-        let model = model(&state, &actor).await?;
+        let model = model(state, &actor).await?;
         Ok((StatusCode::CREATED, json!(group_body(&model, row))))
     })
     .await
 }
 
-async fn group(state: &AppState, actor: &ApiAdministrator, id: Uuid) -> Result<GroupBody, ApiError> {
+async fn group(
+    state: &AppState,
+    actor: &ApiAdministrator,
+    id: Uuid,
+) -> Result<GroupBody, ApiError> {
     let model = model(state, actor).await?;
     let row = model
         .groups
@@ -834,9 +838,12 @@ pub async fn members(
 ) -> Result<Json<MembersBody>, ApiError> {
     let actor = caller.administrator(&state).await?;
     group(&state, &actor, id).await?;
-    let members = state.store.rbac().group_members(id).await.map_err(|error| {
-        ApiError::from(gatehouse_domain::DomainError::from(error))
-    })?;
+    let members = state
+        .store
+        .rbac()
+        .group_members(id)
+        .await
+        .map_err(|error| ApiError::from(gatehouse_domain::DomainError::from(error)))?;
     Ok(Json(MembersBody { members }))
 }
 

@@ -1,14 +1,17 @@
 //! The administration console under `/console` (simple server-rendered pages; the console
-//! issue polishes them): APIs, capabilities, roles, groups and a user's roles. Each route is
-//! declared with its capability in `declared.rs`; the use cases check it again.
+//! issue polishes them): APIs, capabilities, roles, groups, a user's roles, OAuth clients and
+//! token-signing keys. Each route is declared with its capability in `declared.rs`; the use
+//! cases check it again.
 
 pub mod apis;
 pub mod capabilities;
 pub mod capability_edit;
+pub mod clients;
 pub mod effect;
 pub mod error;
 pub mod group_delete;
 pub mod groups;
+pub mod keys;
 pub mod role_delete;
 pub mod roles;
 pub mod user_mfa;

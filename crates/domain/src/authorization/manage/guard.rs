@@ -49,7 +49,10 @@ pub(super) async fn grant_only_held<'a>(
             let Some(missing) = granted.into_iter().find(|name| !operator.holds(name)) else {
                 return Ok(());
             };
-            (missing, service_account_is_administrator(deps, operator).await?)
+            (
+                missing,
+                service_account_is_administrator(deps, operator).await?,
+            )
         }
     };
     if administrator {
@@ -72,7 +75,11 @@ async fn service_account_is_administrator(
     let Some(client) = oauth.client_by_client_id(client_id).await? else {
         return Ok(false);
     };
-    Ok(client.disabled_at.is_none() && oauth.client_roles(client.id).await?.contains(&ADMIN_ROLE_ID))
+    Ok(client.disabled_at.is_none()
+        && oauth
+            .client_roles(client.id)
+            .await?
+            .contains(&ADMIN_ROLE_ID))
 }
 
 /// Refuses unless, once `change` is applied to each current administrator's assignments and

@@ -38,9 +38,7 @@ pub use role_grants::{RoleCapabilities, RoleIncludes, set_role_capabilities, set
 pub use roles::{NewRole, RoleUpdate, create_role, delete_role, update_role};
 
 use super::Authorizer;
-use crate::{
-    Clock, accounts::RequestContext, oauth::Operator, secrets::Keyring, store::Store,
-};
+use crate::{Clock, accounts::RequestContext, oauth::Operator, secrets::Keyring, store::Store};
 
 /// What the administration use cases need.
 #[derive(Debug, Clone)]

@@ -103,7 +103,7 @@ async fn prune_removes_what_the_file_leaves_out_but_never_system_roles() {
             .iter()
             .filter(|c| c.name.starts_with("gatehouse:"))
             .count(),
-        12
+        15
     );
     app.stop().await;
 }

@@ -57,7 +57,7 @@ async fn rotate_master_with_the_key_file_replaces_it_and_keeps_everything_readab
     let rotated = binary.run(&["keys", "rotate-master"]);
     assert_eq!(rotated.code(), 0, "{}", rotated.stderr());
     assert!(
-        rotated.stdout().starts_with("re-wrapped 6 data keys"),
+        rotated.stdout().starts_with("re-wrapped 8 data keys"),
         "{}",
         rotated.stdout()
     );
@@ -95,7 +95,7 @@ async fn rotate_master_with_configured_keys_moves_data_keys_to_the_new_key() {
     let rotated = rotating.run(&["keys", "rotate-master"]);
     assert_eq!(rotated.code(), 0, "{}", rotated.stderr());
     assert!(
-        rotated.stdout().starts_with("re-wrapped 6 data keys"),
+        rotated.stdout().starts_with("re-wrapped 8 data keys"),
         "{}",
         rotated.stdout()
     );

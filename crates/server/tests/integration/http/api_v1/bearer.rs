@@ -37,7 +37,12 @@ fn challenge(reply: &crate::http::account::browser::Reply) -> String {
 }
 
 fn assert_invalid_token(reply: &crate::http::account::browser::Reply, label: &str) {
-    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{label}: {}", reply.body);
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "{label}: {}",
+        reply.body
+    );
     assert!(
         challenge(reply).contains("error=\"invalid_token\""),
         "{label}: {}",
@@ -65,7 +70,10 @@ async fn only_gatehouse_access_tokens_for_the_audience_gatehouse_are_accepted() 
 
     let none = app.get("/api/v1/users").await;
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(none.headers()["www-authenticate"], "Bearer realm=\"gatehouse\"");
+    assert_eq!(
+        none.headers()["www-authenticate"],
+        "Bearer realm=\"gatehouse\""
+    );
 
     let basic = app
         .client

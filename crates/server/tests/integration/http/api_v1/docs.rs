@@ -40,7 +40,12 @@ async fn the_openapi_document_and_reference_page_are_served_without_credentials(
     assert!(!html.contains("https://"), "no CDN");
     let script = app.get("/api/docs/redoc.standalone.js").await;
     assert_eq!(script.status(), StatusCode::OK);
-    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
     assert!(script.text().await.unwrap().len() > 100_000);
     // Other pages keep the strict policy.
     let other = app.get("/healthz").await;

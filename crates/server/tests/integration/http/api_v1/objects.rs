@@ -40,7 +40,8 @@ async fn a_service_account_administers_apis_capabilities_roles_groups_and_assign
     );
     let refund_id = refund["id"].as_str().unwrap();
     let listed = expect(
-        &api.get(&format!("/api/v1/capabilities?api={shop_id}")).await,
+        &api.get(&format!("/api/v1/capabilities?api={shop_id}"))
+            .await,
         StatusCode::OK,
     );
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
@@ -84,7 +85,10 @@ async fn a_service_account_administers_apis_capabilities_roles_groups_and_assign
     let locked = api
         .delete(&format!("/api/v1/roles/{}", system["id"].as_str().unwrap()))
         .await;
-    assert_eq!(expect(&locked, StatusCode::FORBIDDEN)["code"], "system_object");
+    assert_eq!(
+        expect(&locked, StatusCode::FORBIDDEN)["code"],
+        "system_object"
+    );
 
     let group = expect(
         &api.post(
@@ -118,7 +122,10 @@ async fn a_service_account_administers_apis_capabilities_roles_groups_and_assign
         StatusCode::OK,
     );
     assert_eq!(held["capabilities"][0]["name"], "orders:refund");
-    assert_eq!(held["capabilities"][0]["granted_by"], json!(["support-agents"]));
+    assert_eq!(
+        held["capabilities"][0]["granted_by"],
+        json!(["support-agents"])
+    );
 
     // Direct assignments, and the last administrator's role kept.
     let admin_id = system["id"].as_str().unwrap();
@@ -132,7 +139,10 @@ async fn a_service_account_administers_apis_capabilities_roles_groups_and_assign
     let kept = api
         .delete(&format!("/api/v1/users/{root}/roles/{admin_id}"))
         .await;
-    assert_eq!(expect(&kept, StatusCode::CONFLICT)["code"], "last_administrator");
+    assert_eq!(
+        expect(&kept, StatusCode::CONFLICT)["code"],
+        "last_administrator"
+    );
     let unassigned = api
         .delete(&format!("/api/v1/users/{member_id}/roles/{role_id}"))
         .await;
@@ -146,7 +156,12 @@ async fn a_service_account_administers_apis_capabilities_roles_groups_and_assign
         format!("/api/v1/apis/{shop_id}"),
     ] {
         let reply = api.delete(&path).await;
-        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{path}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::NO_CONTENT,
+            "{path}: {}",
+            reply.body
+        );
     }
     let created = audit(&app, "rbac.role_created").await;
     assert_eq!(created[0].actor_kind, "client");
@@ -237,7 +252,9 @@ async fn clients_and_signing_keys_are_managed_through_the_api() {
         .unwrap();
     assert_eq!(logo.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        api.delete(&format!("/api/v1/clients/{id}/logo")).await.status,
+        api.delete(&format!("/api/v1/clients/{id}/logo"))
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
@@ -296,12 +313,16 @@ async fn the_audit_log_is_read_with_filters_and_personal_data_only_when_asked() 
         );
     }
     let page = expect(
-        &api.get("/api/v1/audit-events?action=user.created&limit=2").await,
+        &api.get("/api/v1/audit-events?action=user.created&limit=2")
+            .await,
         StatusCode::OK,
     );
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert!(items[0]["position"].as_i64() > items[1]["position"].as_i64(), "newest first");
+    assert!(
+        items[0]["position"].as_i64() > items[1]["position"].as_i64(),
+        "newest first"
+    );
     assert_eq!(items[0]["personal"], Value::Null);
     let cursor = page["next_cursor"].as_str().unwrap();
     let rest = expect(
@@ -311,7 +332,11 @@ async fn the_audit_log_is_read_with_filters_and_personal_data_only_when_asked() 
         .await,
         StatusCode::OK,
     );
-    assert_eq!(rest["items"].as_array().unwrap().len(), 2, "the third and root's");
+    assert_eq!(
+        rest["items"].as_array().unwrap().len(),
+        2,
+        "the third and root's"
+    );
     let about_root = expect(
         &api.get(&format!(
             "/api/v1/audit-events?subject={root}&action=user.created&personal=true"

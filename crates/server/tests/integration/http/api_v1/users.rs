@@ -73,7 +73,10 @@ async fn an_account_goes_through_its_whole_life_through_the_api() {
         .await;
     assert!(unknown.status.is_client_error(), "{}", unknown.body);
 
-    let shown = expect(&api.get(&format!("/api/v1/users/{id}")).await, StatusCode::OK);
+    let shown = expect(
+        &api.get(&format!("/api/v1/users/{id}")).await,
+        StatusCode::OK,
+    );
     assert_eq!(shown["display_name"], "Ada Lovelace");
     let missing = api
         .get("/api/v1/users/00000000-0000-7000-8000-000000000000")
@@ -92,7 +95,10 @@ async fn an_account_goes_through_its_whole_life_through_the_api() {
         .await;
     let patched = expect(&patched, StatusCode::OK);
     assert_eq!(patched["email"], "ada@engines.example");
-    assert_eq!(patched["email_verified"], false, "a new address is unverified");
+    assert_eq!(
+        patched["email_verified"], false,
+        "a new address is unverified"
+    );
     assert_eq!(patched["given_name"], "Ada");
     assert_eq!(patched["display_name"], Value::Null);
 
@@ -126,7 +132,8 @@ async fn an_account_goes_through_its_whole_life_through_the_api() {
         "user.deleted",
     ] {
         let events = expect(
-            &api.get(&format!("/api/v1/audit-events?action={action}")).await,
+            &api.get(&format!("/api/v1/audit-events?action={action}"))
+                .await,
             StatusCode::OK,
         );
         let event = &events["items"][0];
@@ -154,10 +161,12 @@ async fn searches_filter_and_page_with_an_opaque_cursor() {
             "email_verified": n % 2 == 0,
             "display_name": format!("Member {n}"),
         });
-        made.push(expect(&api.post("/api/v1/users", &body).await, StatusCode::CREATED)["id"]
-            .as_str()
-            .unwrap()
-            .to_owned());
+        made.push(
+            expect(&api.post("/api/v1/users", &body).await, StatusCode::CREATED)["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let first = expect(
         &api.get("/api/v1/users?q=SHOP.example&limit=2").await,
@@ -166,13 +175,19 @@ async fn searches_filter_and_page_with_an_opaque_cursor() {
     assert_eq!(ids(&first), made[..2]);
     let cursor = first["next_cursor"].as_str().unwrap();
     let second = expect(
-        &api.get(&format!("/api/v1/users?q=shop.example&limit=2&cursor={cursor}")).await,
+        &api.get(&format!(
+            "/api/v1/users?q=shop.example&limit=2&cursor={cursor}"
+        ))
+        .await,
         StatusCode::OK,
     );
     assert_eq!(ids(&second), made[2..4]);
     let cursor = second["next_cursor"].as_str().unwrap();
     let third = expect(
-        &api.get(&format!("/api/v1/users?q=shop.example&limit=2&cursor={cursor}")).await,
+        &api.get(&format!(
+            "/api/v1/users?q=shop.example&limit=2&cursor={cursor}"
+        ))
+        .await,
         StatusCode::OK,
     );
     assert_eq!(ids(&third), made[4..]);
@@ -182,7 +197,10 @@ async fn searches_filter_and_page_with_an_opaque_cursor() {
         &api.get("/api/v1/users?q=member&email_verified=true").await,
         StatusCode::OK,
     );
-    assert_eq!(ids(&verified), vec![made[0].clone(), made[2].clone(), made[4].clone()]);
+    assert_eq!(
+        ids(&verified),
+        vec![made[0].clone(), made[2].clone(), made[4].clone()]
+    );
     let by_name = expect(&api.get("/api/v1/users?q=member%203").await, StatusCode::OK);
     assert_eq!(ids(&by_name), vec![made[3].clone()]);
     let everyone = expect(&api.get("/api/v1/users").await, StatusCode::OK);
@@ -253,12 +271,14 @@ async fn creates_with_an_idempotency_key_happen_once() {
     let client = json!({ "name": "Backend", "grant_types": ["client_credentials"] });
     let key = [("idempotency-key", "client-1")];
     let made = expect(
-        &api.send(Method::POST, "/api/v1/clients", Some(&client), &key).await,
+        &api.send(Method::POST, "/api/v1/clients", Some(&client), &key)
+            .await,
         StatusCode::CREATED,
     );
     let secret = made["client_secret"].as_str().unwrap();
     let replayed = expect(
-        &api.send(Method::POST, "/api/v1/clients", Some(&client), &key).await,
+        &api.send(Method::POST, "/api/v1/clients", Some(&client), &key)
+            .await,
         StatusCode::CREATED,
     );
     assert_eq!(replayed["client_secret"], secret);

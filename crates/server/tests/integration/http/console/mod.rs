@@ -1,6 +1,7 @@
 //! The console and management API: every declared route's capability enforced for each
 //! system role (the authorization matrix), and an administrator's journey through the pages.
 
+mod clients;
 mod journey;
 mod matrix;
 mod objects;

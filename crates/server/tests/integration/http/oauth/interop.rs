@@ -128,7 +128,7 @@ async fn full_flow(alg: &str) {
         .request_async(&http)
         .await
         .unwrap();
-    let id_token = tokens.id_token().expect("an ID token");
+    let id_token = tokens.id_token().unwrap();
     // The test server's clock is fixed; the relying party reads the same one.
     let clock = app.clock.clone();
     let verifier = client
@@ -159,14 +159,14 @@ async fn full_flow(alg: &str) {
     assert_eq!(userinfo.subject(), claims.subject());
     assert_eq!(userinfo.email().map(|e| e.as_str()), Some(email.as_str()));
 
-    let refresh = tokens.refresh_token().expect("a refresh token").clone();
+    let refresh = tokens.refresh_token().unwrap().clone();
     let refreshed = client
         .exchange_refresh_token(&refresh)
         .unwrap()
         .request_async(&http)
         .await
         .unwrap();
-    let rotated = refreshed.refresh_token().expect("a new refresh token");
+    let rotated = refreshed.refresh_token().unwrap();
     assert_ne!(rotated.secret(), refresh.secret());
     // The old refresh token is used up: presenting it again fails and ends the family.
     let replay = client
