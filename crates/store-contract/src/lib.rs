@@ -158,6 +158,10 @@ macro_rules! store_contract_tests {
             consent_keeps_the_first_time_and_is_revoked_per_client,
             consent_needs_a_known_user_and_client,
             idempotent_response_is_stored_once_per_actor_and_key,
+            reservation_is_completed_or_released_once_by_its_holder,
+            abandoned_reservation_is_taken_over_only_when_old_and_pending,
+            concurrent_reservations_of_a_key_have_one_winner,
+            concurrent_takeovers_of_an_abandoned_reservation_have_one_winner,
             prune_deletes_what_ended_before_the_cutoff,
         ]);
     };

@@ -1,11 +1,13 @@
 //! Contract: the OAuth provider's state (clients with their roles and logos, signing keys,
-//! authorization codes, grants and their refresh tokens, consents, idempotent answers). The
-//! tests live in the submodules; this module holds the row builders and helpers they share.
+//! authorization codes, grants and their refresh tokens, consents, idempotent answers and their
+//! reservations). The tests live in the submodules; this module holds the row builders and
+//! helpers they share.
 
 mod clients;
 mod codes;
 mod consents;
 mod grants;
+mod idempotency;
 mod keys;
 mod maintenance;
 
@@ -38,6 +40,12 @@ pub use grants::{
     concurrent_refresh_token_uses_get_one_fresh_token, grant_is_revoked_once,
     grants_and_refresh_tokens_round_trip, refresh_token_is_used_once,
     revoke_session_grants_ends_the_sessions_grants, revoke_user_grants_returns_the_revoked_ids,
+};
+pub use idempotency::{
+    abandoned_reservation_is_taken_over_only_when_old_and_pending,
+    concurrent_reservations_of_a_key_have_one_winner,
+    concurrent_takeovers_of_an_abandoned_reservation_have_one_winner,
+    reservation_is_completed_or_released_once_by_its_holder,
 };
 pub use keys::{
     prune_signing_keys_deletes_only_expired_keys,
@@ -203,7 +211,7 @@ fn refresh_token(grant_id: Uuid, created_at: DateTime<Utc>) -> RefreshTokenRow {
     }
 }
 
-/// The stored answer of `actor` for `key`, made at `created_at`.
+/// The stored answer of `actor` for `key`, made (reserved and completed) at `created_at`.
 fn idempotent_response(actor: &str, key: &str, created_at: DateTime<Utc>) -> IdempotentResponseRow {
     IdempotentResponseRow {
         actor: actor.to_owned(),
@@ -212,6 +220,18 @@ fn idempotent_response(actor: &str, key: &str, created_at: DateTime<Utc>) -> Ide
         status: 201,
         body: r#"{"id":"c-1","name":"Zoë ✓"}"#.to_owned(),
         created_at,
+        completed_at: Some(created_at),
+    }
+}
+
+/// A pending reservation of `key` by `actor` made at `created_at`, with a random request
+/// digest.
+fn reservation(actor: &str, key: &str, created_at: DateTime<Utc>) -> IdempotentResponseRow {
+    IdempotentResponseRow {
+        status: 0,
+        body: String::new(),
+        completed_at: None,
+        ..idempotent_response(actor, key, created_at)
     }
 }
 

@@ -249,7 +249,7 @@ impl OAuthStore for PostgresOAuth {
     ) -> Result<Option<IdempotentResponseRow>, StoreError> {
         sqlx::query_as!(
             IdempotentResponseRow,
-            "SELECT actor, key, request_digest, status, body, created_at
+            "SELECT actor, key, request_digest, status, body, created_at, completed_at
              FROM api_idempotency WHERE actor = $1 AND key = $2",
             actor,
             key,

@@ -447,14 +447,83 @@ impl OAuthWrites for PostgresTransaction {
         row: &IdempotentResponseRow,
     ) -> Result<bool, StoreError> {
         let result = sqlx::query!(
-            "INSERT INTO api_idempotency (actor, key, request_digest, status, body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO api_idempotency
+                 (actor, key, request_digest, status, body, created_at, completed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (actor, key) DO NOTHING",
             row.actor,
             row.key,
             row.request_digest,
             row.status,
             row.body,
+            row.created_at,
+            row.completed_at,
+        )
+        .execute(self.connection())
+        .await
+        .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn take_over_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // A racing taker waits for the first one's row lock, then re-checks the condition
+        // against the row as the first one left it (reserved now: no longer abandoned).
+        let result = sqlx::query!(
+            "UPDATE api_idempotency
+             SET request_digest = $3, status = $4, body = $5, created_at = $6, completed_at = $7
+             WHERE actor = $1 AND key = $2 AND completed_at IS NULL AND created_at < $8",
+            row.actor,
+            row.key,
+            row.request_digest,
+            row.status,
+            row.body,
+            row.created_at,
+            row.completed_at,
+            abandoned_before,
+        )
+        .execute(self.connection())
+        .await
+        .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn complete_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query!(
+            "UPDATE api_idempotency SET status = $5, body = $6, completed_at = $7
+             WHERE actor = $1 AND key = $2 AND request_digest = $3 AND created_at = $4
+                 AND completed_at IS NULL",
+            row.actor,
+            row.key,
+            row.request_digest,
+            row.created_at,
+            row.status,
+            row.body,
+            row.completed_at,
+        )
+        .execute(self.connection())
+        .await
+        .map_err(store_error)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn release_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query!(
+            "DELETE FROM api_idempotency
+             WHERE actor = $1 AND key = $2 AND request_digest = $3 AND created_at = $4
+                 AND completed_at IS NULL",
+            row.actor,
+            row.key,
+            row.request_digest,
             row.created_at,
         )
         .execute(self.connection())

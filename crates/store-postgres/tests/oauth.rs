@@ -1,7 +1,8 @@
 //! The OAuth provider's state on PostgreSQL beyond the shared contract: several nodes (each a
 //! store with its own pool) redeeming the same authorization code, or using the same refresh
-//! token, at once. The row lock makes every node but the first wait for it and then see the
-//! value used: exactly one gets it fresh, every other one learns that it came second.
+//! token, or reserving (or taking over) the same idempotency key, at once. The row lock makes
+//! every node but the first wait for it and then see the value used: exactly one gets it fresh,
+//! every other one learns that it came second.
 
 #![expect(
     clippy::unwrap_used,
@@ -187,25 +188,67 @@ async fn one_time_oauth_values_are_used_once_across_nodes() {
     let stored = nodes.1.oauth().refresh_token(&token.token_hash).await;
     let (stored, _) = stored.unwrap().unwrap();
     assert_eq!(stored.used_at, Some(now));
+}
 
-    let answered = race(&nodes, |node| async move {
-        let answer = IdempotentResponseRow {
-            actor: "racing-actor".to_owned(),
-            key: "racing-key".to_owned(),
-            request_digest: new_id().as_bytes().to_vec(),
-            status: 201,
-            body: "{}".to_owned(),
-            created_at: now,
-        };
-        let mut transaction = node.begin().await.unwrap();
-        let stored = transaction
-            .insert_idempotent_response(&answer)
-            .await
-            .unwrap();
-        transaction.commit().await.unwrap();
-        stored
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_keys_are_reserved_and_taken_over_once_across_nodes() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let now = epoch();
+    // One node reserves the key; every other one learns that it is taken.
+    let reservation = |created_at| IdempotentResponseRow {
+        actor: "racing-actor".to_owned(),
+        key: "racing-key".to_owned(),
+        request_digest: new_id().as_bytes().to_vec(),
+        status: 0,
+        body: String::new(),
+        created_at,
+        completed_at: None,
+    };
+    let reserved = race(&nodes, |node| {
+        let row = reservation(now);
+        async move {
+            let mut transaction = node.begin().await.unwrap();
+            let won = transaction.insert_idempotent_response(&row).await.unwrap();
+            transaction.commit().await.unwrap();
+            (won, row)
+        }
     })
     .await;
-    let stored = answered.iter().filter(|stored| **stored).count();
-    assert_eq!(stored, 1, "one answer is stored; the others give way");
+    let winners: Vec<_> = reserved.iter().filter(|(won, _)| *won).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "one reservation is stored; the others give way"
+    );
+    let stored = nodes
+        .1
+        .oauth()
+        .idempotent_response("racing-actor", "racing-key");
+    assert_eq!(stored.await.unwrap().as_ref(), Some(&winners[0].1));
+
+    // Its node died: once the reservation counts as abandoned, one node takes it over.
+    let later = now + Duration::minutes(10);
+    let abandoned_before = later - Duration::minutes(5);
+    let taken = race(&nodes, |node| {
+        let row = reservation(later);
+        async move {
+            let mut transaction = node.begin().await.unwrap();
+            let won = transaction
+                .take_over_idempotent_response(&row, abandoned_before)
+                .await
+                .unwrap();
+            transaction.commit().await.unwrap();
+            (won, row)
+        }
+    })
+    .await;
+    let winners: Vec<_> = taken.iter().filter(|(won, _)| *won).collect();
+    assert_eq!(winners.len(), 1, "one node takes the reservation over");
+    let stored = nodes
+        .0
+        .oauth()
+        .idempotent_response("racing-actor", "racing-key");
+    assert_eq!(stored.await.unwrap().as_ref(), Some(&winners[0].1));
 }

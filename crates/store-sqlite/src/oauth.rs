@@ -274,7 +274,8 @@ impl OAuthStore for SqliteOAuthStore {
     ) -> Result<Option<IdempotentResponseRow>, StoreError> {
         let record = sqlx::query_as!(
             IdempotentResponseRecord,
-            r#"SELECT actor, key, request_digest, status AS "status: _", body, created_at
+            r#"SELECT actor, key, request_digest, status AS "status: _", body, created_at,
+                      completed_at
                FROM api_idempotency WHERE actor = ?1 AND key = ?2"#,
             actor,
             key,

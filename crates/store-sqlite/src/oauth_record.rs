@@ -304,6 +304,7 @@ pub(crate) struct IdempotentResponseRecord {
     pub(crate) status: i32,
     pub(crate) body: String,
     pub(crate) created_at: i64,
+    pub(crate) completed_at: Option<i64>,
 }
 
 impl TryFrom<IdempotentResponseRecord> for IdempotentResponseRow {
@@ -317,6 +318,7 @@ impl TryFrom<IdempotentResponseRecord> for IdempotentResponseRow {
             status: record.status,
             body: record.body,
             created_at: timestamp(record.created_at)?,
+            completed_at: optional_timestamp(record.completed_at)?,
         })
     }
 }

@@ -544,15 +544,17 @@ pub(crate) async fn revoke_consent(
     Ok(deleted.rows_affected())
 }
 
-/// Stores an idempotent answer. False when `(actor, key)` is stored already.
+/// Stores an idempotent answer or reservation. False when `(actor, key)` is stored already.
 pub(crate) async fn insert_idempotent_response(
     connection: &mut SqliteConnection,
     row: &IdempotentResponseRow,
 ) -> Result<bool, StoreError> {
     let created_at = micros(row.created_at);
+    let completed_at = row.completed_at.map(micros);
     let inserted = sqlx::query!(
-        "INSERT INTO api_idempotency (actor, key, request_digest, status, body, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+        "INSERT INTO api_idempotency \
+             (actor, key, request_digest, status, body, created_at, completed_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
          ON CONFLICT (actor, key) DO NOTHING",
         row.actor,
         row.key,
@@ -560,9 +562,86 @@ pub(crate) async fn insert_idempotent_response(
         row.status,
         row.body,
         created_at,
+        completed_at,
     )
     .execute(connection)
     .await
     .map_err(store_error)?;
     Ok(inserted.rows_affected() == 1)
+}
+
+/// Replaces a pending reservation made before `abandoned_before` with `row`. False when the
+/// stored row is completed, younger or gone.
+pub(crate) async fn take_over_idempotent_response(
+    connection: &mut SqliteConnection,
+    row: &IdempotentResponseRow,
+    abandoned_before: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let created_at = micros(row.created_at);
+    let completed_at = row.completed_at.map(micros);
+    let abandoned_before = micros(abandoned_before);
+    let taken = sqlx::query!(
+        "UPDATE api_idempotency \
+         SET request_digest = ?3, status = ?4, body = ?5, created_at = ?6, completed_at = ?7 \
+         WHERE actor = ?1 AND key = ?2 AND completed_at IS NULL AND created_at < ?8",
+        row.actor,
+        row.key,
+        row.request_digest,
+        row.status,
+        row.body,
+        created_at,
+        completed_at,
+        abandoned_before,
+    )
+    .execute(connection)
+    .await
+    .map_err(store_error)?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// Stores the answer into the pending reservation `row` made. False when it is no longer
+/// pending.
+pub(crate) async fn complete_idempotent_response(
+    connection: &mut SqliteConnection,
+    row: &IdempotentResponseRow,
+) -> Result<bool, StoreError> {
+    let created_at = micros(row.created_at);
+    let completed_at = row.completed_at.map(micros);
+    let completed = sqlx::query!(
+        "UPDATE api_idempotency SET status = ?5, body = ?6, completed_at = ?7 \
+         WHERE actor = ?1 AND key = ?2 AND request_digest = ?3 AND created_at = ?4 \
+             AND completed_at IS NULL",
+        row.actor,
+        row.key,
+        row.request_digest,
+        created_at,
+        row.status,
+        row.body,
+        completed_at,
+    )
+    .execute(connection)
+    .await
+    .map_err(store_error)?;
+    Ok(completed.rows_affected() == 1)
+}
+
+/// Deletes the pending reservation `row` made. False when there is none.
+pub(crate) async fn release_idempotent_response(
+    connection: &mut SqliteConnection,
+    row: &IdempotentResponseRow,
+) -> Result<bool, StoreError> {
+    let created_at = micros(row.created_at);
+    let released = sqlx::query!(
+        "DELETE FROM api_idempotency \
+         WHERE actor = ?1 AND key = ?2 AND request_digest = ?3 AND created_at = ?4 \
+             AND completed_at IS NULL",
+        row.actor,
+        row.key,
+        row.request_digest,
+        created_at,
+    )
+    .execute(connection)
+    .await
+    .map_err(store_error)?;
+    Ok(released.rows_affected() == 1)
 }

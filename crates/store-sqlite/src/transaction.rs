@@ -527,4 +527,27 @@ impl OAuthWrites for SqliteTransaction {
     ) -> Result<bool, StoreError> {
         oauth_writes::insert_idempotent_response(self.connection().await?, row).await
     }
+
+    async fn take_over_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let connection = self.connection().await?;
+        oauth_writes::take_over_idempotent_response(connection, row, abandoned_before).await
+    }
+
+    async fn complete_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError> {
+        oauth_writes::complete_idempotent_response(self.connection().await?, row).await
+    }
+
+    async fn release_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError> {
+        oauth_writes::release_idempotent_response(self.connection().await?, row).await
+    }
 }

@@ -77,6 +77,8 @@ pub struct Shared {
     pub authorization: Authorization,
     /// The OAuth 2.0 / OpenID Connect provider's dependencies.
     pub oauth: OAuth,
+    /// Management-API creates with one `Idempotency-Key` take turns on this node.
+    pub(crate) idempotency_locks: api_v1::idempotency::KeyLocks,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
             authorizer: authorization.authorizer.clone(),
             authorization,
             oauth,
+            idempotency_locks: api_v1::idempotency::KeyLocks::default(),
         }))
     }
 

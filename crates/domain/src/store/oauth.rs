@@ -1,6 +1,6 @@
 //! The OAuth 2.0 / OpenID Connect provider's state: registered clients, token-signing keys,
 //! authorization codes, grants (a refresh-token family) and their refresh tokens, consents, and
-//! the stored answers of idempotent management-API creates.
+//! the reservations and stored answers of idempotent management-API creates.
 //!
 //! Secrets are never stored in clear: a client secret is an HMAC digest, a signing key's
 //! private half is sealed, codes and refresh tokens are SHA-256 digests. Every one-time value
@@ -226,7 +226,9 @@ pub struct ConsentRow {
     pub granted_at: DateTime<Utc>,
 }
 
-/// The stored answer of an idempotent create, replayed when the same key comes again.
+/// An idempotent create's key: first a pending reservation, taken before the create runs so
+/// that only one request (on any node) runs it; then the stored answer, replayed when the same
+/// key comes again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentResponseRow {
     /// Who asked (a user or client id as text), so keys of different callers never collide.
@@ -235,12 +237,22 @@ pub struct IdempotentResponseRow {
     pub key: String,
     /// SHA-256 of method, path and body: the same key with another request is refused.
     pub request_digest: Vec<u8>,
-    /// The answer's status code.
+    /// The answer's status code (0 while pending).
     pub status: i32,
-    /// The answer's body.
+    /// The answer's body (empty while pending).
     pub body: String,
-    /// When.
+    /// When the key was reserved (kept when the answer is stored): a reservation still pending
+    /// long after this was abandoned by its node and may be taken over.
     pub created_at: DateTime<Utc>,
+    /// When the answer was stored; `None` while the reservation is pending (the create runs).
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl IdempotentResponseRow {
+    /// True while the create that reserved the key has not answered yet.
+    pub fn is_pending(&self) -> bool {
+        self.completed_at.is_none()
+    }
 }
 
 /// Stand-alone OAuth reads and maintenance.
@@ -294,7 +306,7 @@ pub trait OAuthStore: Send + Sync {
     /// Every consent of the user, by client then scope.
     async fn consents_for_user(&self, user_id: Uuid) -> Result<Vec<ConsentRow>, StoreError>;
 
-    /// The stored answer for `(actor, key)`.
+    /// The stored answer, or the pending reservation, for `(actor, key)`.
     async fn idempotent_response(
         &self,
         actor: &str,
@@ -302,7 +314,8 @@ pub trait OAuthStore: Send + Sync {
     ) -> Result<Option<IdempotentResponseRow>, StoreError>;
 
     /// Deletes codes that expired before `before`, grants (with their refresh tokens) that
-    /// expired or were revoked before `before`, and idempotent answers made before `before`.
+    /// expired or were revoked before `before`, and idempotent answers and reservations made
+    /// (`created_at`) before `before`.
     /// Returns how many rows went.
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 }
@@ -413,9 +426,39 @@ pub trait OAuthWrites: Send {
     /// Forgets every consent of the user for the client. Returns how many scopes.
     async fn revoke_consent(&mut self, user_id: Uuid, client_id: Uuid) -> Result<u64, StoreError>;
 
-    /// Stores an idempotent answer. False when `(actor, key)` is already stored (a concurrent
-    /// request with the same key won; the caller replays the stored one).
+    /// Stores `row` as given: a pending reservation (`completed_at` unset) before the create
+    /// runs, or an answer at once. False when `(actor, key)` is already stored, pending or
+    /// completed (another request with the same key came first: of several racing, exactly one
+    /// gets true; the others read the stored row).
     async fn insert_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the pending reservation of `(row.actor, row.key)` with `row` if it was made
+    /// before `abandoned_before` (its node died while the create ran), in one conditional
+    /// update: of several callers racing, exactly one gets true. False when the stored row is
+    /// completed, was reserved at or after `abandoned_before`, or is gone.
+    async fn take_over_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+        abandoned_before: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Stores the answer (`status`, `body`, `completed_at`, which the caller sets) into the
+    /// pending reservation that `row` made: the one with its `actor`, `key`, `request_digest`
+    /// and `created_at`. False when that reservation is no longer pending (completed, released,
+    /// taken over or pruned meanwhile).
+    async fn complete_idempotent_response(
+        &mut self,
+        row: &IdempotentResponseRow,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the pending reservation that `row` made (matched as by
+    /// [`complete_idempotent_response`](Self::complete_idempotent_response)), so that the key
+    /// may be used again: the create failed on the server's side. False when there is no such
+    /// pending reservation; a completed answer is never deleted.
+    async fn release_idempotent_response(
         &mut self,
         row: &IdempotentResponseRow,
     ) -> Result<bool, StoreError>;

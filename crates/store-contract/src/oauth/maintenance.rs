@@ -7,6 +7,7 @@ use gatehouse_domain::store::{CodeUse, GrantRow, IdempotentResponseRow, RefreshT
 
 use super::{
     client_and_user, code, committed, grant, idempotent_response, insert_grants, refresh_token,
+    reservation,
 };
 use crate::fixtures::epoch;
 
@@ -51,8 +52,8 @@ pub async fn idempotent_response_is_stored_once_per_actor_and_key(store: Arc<dyn
 }
 
 /// Pruning deletes codes that expired before the cutoff, grants that expired or were revoked
-/// before it together with their refresh tokens, and answers made before it, and returns how
-/// many rows went; what ended at or after the cutoff stays.
+/// before it together with their refresh tokens, and answers and pending reservations made
+/// before it, and returns how many rows went; what ended at or after the cutoff stays.
 pub async fn prune_deletes_what_ended_before_the_cutoff(store: Arc<dyn Store>) {
     let (client_id, owner) = client_and_user(&store, "prune-app", "prune@example.test").await;
     let cutoff = epoch() + Duration::days(40);
@@ -84,10 +85,17 @@ pub async fn prune_deletes_what_ended_before_the_cutoff(store: Arc<dyn Store>) {
     ];
     let old_answer = idempotent_response("actor", "old", cutoff - Duration::microseconds(1));
     let answer_at_cutoff = idempotent_response("actor", "new", cutoff);
+    let old_reservation = reservation("actor", "abandoned", cutoff - Duration::microseconds(1));
+    let reservation_at_cutoff = reservation("actor", "running", cutoff);
     committed(&store, async |transaction| {
         transaction.insert_code(&expired_code).await.unwrap();
         transaction.insert_code(&code_at_cutoff).await.unwrap();
-        for row in [&old_answer, &answer_at_cutoff] {
+        for row in [
+            &old_answer,
+            &answer_at_cutoff,
+            &old_reservation,
+            &reservation_at_cutoff,
+        ] {
             assert!(transaction.insert_idempotent_response(row).await.unwrap());
         }
     })
@@ -101,8 +109,8 @@ pub async fn prune_deletes_what_ended_before_the_cutoff(store: Arc<dyn Store>) {
     insert_grants(&store, &grants, &tokens.iter().collect::<Vec<_>>()).await;
 
     let oauth = store.oauth();
-    // One code, two grants with three refresh tokens, one answer.
-    assert_eq!(oauth.prune(cutoff).await.unwrap(), 7);
+    // One code, two grants with three refresh tokens, one answer, one reservation.
+    assert_eq!(oauth.prune(cutoff).await.unwrap(), 8);
     assert_eq!(oauth.prune(cutoff).await.unwrap(), 0);
 
     for row in [&expired, &revoked_before] {
@@ -123,6 +131,17 @@ pub async fn prune_deletes_what_ended_before_the_cutoff(store: Arc<dyn Store>) {
     assert_eq!(
         oauth.idempotent_response("actor", "new").await.unwrap(),
         Some(answer_at_cutoff)
+    );
+    assert_eq!(
+        oauth
+            .idempotent_response("actor", "abandoned")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        oauth.idempotent_response("actor", "running").await.unwrap(),
+        Some(reservation_at_cutoff)
     );
     let now = cutoff + Duration::seconds(1);
     let redeemed = committed(&store, async |transaction| {

@@ -240,8 +240,7 @@ pub async fn create(
     request: Create<ClientSpecBody>,
 ) -> Result<Response, ApiError> {
     let operator = caller.operator(&state).await?;
-    let state = &state;
-    idempotency::once(state, &caller, request, |body| async move {
+    idempotency::once(&state, &caller, request, move |state, body| async move {
         let created = oauth::create_client(&state.oauth, &operator, body.into()).await?;
         let body = CreatedClientBody {
             client: client_body(created.client, created.roles),

@@ -53,7 +53,9 @@ on every change.\n\n\
 **Lists** are cursor-paginated: pass the `next_cursor` of a page as `cursor` to get the next \
 one; `limit` is 1 to 200 (default 50).\n\n\
 **Creates** accept an `Idempotency-Key` header: the same key with the same request replays the \
-first answer; with another request it is refused with 422.",
+first answer (marked `Idempotent-Replayed: true`; refusals are replayed too, server errors are \
+not); with another request it is refused with 422. While the first request with a key still \
+runs, another one with the key gets 409 `idempotency_key_in_progress` with `Retry-After`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(

@@ -132,8 +132,7 @@ pub async fn create_api(
     request: Create<NewApiBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.administrator(&state).await?;
-    let state = &state;
-    idempotency::once(state, &caller, request, |body| async move {
+    idempotency::once(&state, &caller, request, move |state, body| async move {
         let input = NewApi {
             audience: body.audience.into_string(),
             name: body.name.into_string(),
@@ -316,8 +315,7 @@ pub async fn create_capability(
     request: Create<NewCapabilityBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.administrator(&state).await?;
-    let state = &state;
-    idempotency::once(state, &caller, request, |body| async move {
+    idempotency::once(&state, &caller, request, move |state, body| async move {
         let input = NewCapability {
             api: body.api,
             name: body.name.into_string(),
@@ -480,8 +478,7 @@ pub async fn create_role(
     request: Create<NewRoleBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.administrator(&state).await?;
-    let state = &state;
-    idempotency::once(state, &caller, request, |body| async move {
+    idempotency::once(&state, &caller, request, move |state, body| async move {
         let input = NewRole {
             name: body.name.into_string(),
             description: text(body.description),
@@ -489,7 +486,7 @@ pub async fn create_role(
             includes: body.includes,
         };
         let row = authorization::create_role(&state.authorization, &actor, input).await?;
-        let model = model(state, &actor).await?;
+        let model = model(&state, &actor).await?;
         Ok((StatusCode::CREATED, json!(role_body(&model, row))))
     })
     .await
@@ -710,15 +707,14 @@ pub async fn create_group(
     request: Create<NewGroupBody>,
 ) -> Result<Response, ApiError> {
     let actor = caller.administrator(&state).await?;
-    let state = &state;
-    idempotency::once(state, &caller, request, |body| async move {
+    idempotency::once(&state, &caller, request, move |state, body| async move {
         let input = NewGroup {
             name: body.name.into_string(),
             description: text(body.description),
             roles: body.roles,
         };
         let row = authorization::create_group(&state.authorization, &actor, input).await?;
-        let model = model(state, &actor).await?;
+        let model = model(&state, &actor).await?;
         Ok((StatusCode::CREATED, json!(group_body(&model, row))))
     })
     .await

@@ -213,8 +213,7 @@ pub async fn create(
     request: Create<NewUserBody>,
 ) -> Result<Response, ApiError> {
     let operator = caller.operator(&state).await?;
-    let state = &state;
-    idempotency::once(state, &caller, request, |body| async move {
+    idempotency::once(&state, &caller, request, move |state, body| async move {
         let input = NewUser {
             email: body.email.into_string(),
             password: body.password.map(Text::into_string),

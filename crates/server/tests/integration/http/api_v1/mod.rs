@@ -1,9 +1,10 @@
 //! The management REST API under `/api/v1` over HTTP: bearer authentication (and what it
 //! refuses), users, the authorization model, clients, keys and the audit log, idempotent
-//! creates, and the OpenAPI document and reference page.
+//! creates (also racing, on one node and on two), and the OpenAPI document and reference page.
 
 mod bearer;
 mod docs;
+mod idempotency;
 mod objects;
 mod users;
 

@@ -142,3 +142,26 @@ async fn resource_servers_with_the_introspection_capability_may_introspect_any_t
     assert_eq!(own["active"], true);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn keys_past_their_rotation_age_are_rotated_and_expired_ones_pruned() {
+    let app = TestApp::spawn().await;
+    let keys = &app.services.oauth.keys;
+    let first = keys.list().await.unwrap();
+    let first = if first.is_empty() {
+        keys.signer(Algorithm::EdDsa).await.unwrap();
+        keys.list().await.unwrap()
+    } else {
+        first
+    };
+    assert!(keys.rotate_due().await.unwrap().is_empty(), "nothing is due yet");
+    app.clock.advance(Duration::days(91));
+    let rotated = keys.rotate_due().await.unwrap();
+    assert!(!rotated.is_empty());
+    assert!(rotated.iter().all(|key| !first.iter().any(|old| old.kid == key.kid)));
+    // The old keys stay until every token they signed has expired, then go.
+    assert_eq!(keys.prune().await.unwrap(), 0);
+    app.clock.advance(Duration::days(2));
+    assert!(keys.prune().await.unwrap() >= 1);
+    app.stop().await;
+}
