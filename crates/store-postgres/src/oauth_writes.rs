@@ -16,7 +16,7 @@ use gatehouse_domain::store::{
 use uuid::Uuid;
 
 use crate::error::store_error;
-use crate::oauth::{grant_by_id, grant_of_refresh_token};
+use crate::oauth::grant_of_refresh_token;
 use crate::oauth_record::json_list;
 use crate::transaction::PostgresTransaction;
 
@@ -317,22 +317,24 @@ impl OAuthWrites for PostgresTransaction {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<RefreshUse, StoreError> {
-        let used = sqlx::query_scalar!(
-            "UPDATE oauth_refresh_tokens SET used_at = $2
-             WHERE token_hash = $1 AND used_at IS NULL
-             RETURNING grant_id",
+        // One round trip: use the token and read its grant.
+        let used = sqlx::query_as!(
+            GrantRow,
+            "WITH used AS (
+                 UPDATE oauth_refresh_tokens SET used_at = $2
+                 WHERE token_hash = $1 AND used_at IS NULL
+                 RETURNING grant_id
+             )
+             SELECT g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time,
+                    g.amr, g.acr, g.created_at, g.expires_at, g.revoked_at, g.revoke_reason
+             FROM oauth_grants AS g JOIN used ON g.id = used.grant_id",
             token_hash,
             now,
         )
         .fetch_optional(self.connection())
         .await
         .map_err(store_error)?;
-        if let Some(grant_id) = used {
-            let grant = grant_by_id(self.connection(), grant_id)
-                .await?
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("refresh token of grant {grant_id} has no grant"))
-                })?;
+        if let Some(grant) = used {
             return Ok(RefreshUse::Fresh(grant));
         }
         // As in `redeem_code`: this read sees the use that made the update find nothing.

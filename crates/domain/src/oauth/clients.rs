@@ -327,6 +327,9 @@ async fn check_spec(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name", "a name of 1 to 100 characters is required"));
     }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name", "no control characters"));
+    }
     let mut grants = BTreeSet::new();
     let grant_names = if spec.grant_types.is_empty() {
         vec!["authorization_code".to_owned(), "refresh_token".to_owned()]

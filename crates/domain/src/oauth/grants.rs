@@ -510,15 +510,14 @@ async fn refresh(deps: &OAuth, request: &TokenRequest) -> Result<TokenResponse, 
         .filter(|token| !token.is_empty() && token.len() <= 200)
         .ok_or_else(|| OAuthError::request("refresh_token is required"))?;
     let token_hash = digest(presented);
-    // A token of another client is refused without using it up.
-    match deps.store.oauth().refresh_token(&token_hash).await? {
-        Some((_, grant)) if grant.client_id == client.row.id => {}
-        _ => return Err(OAuthError::grant("the refresh token is invalid")),
-    }
     let now = deps.clock.now();
     let mut transaction = deps.store.begin().await?;
     let grant = match transaction.use_refresh_token(&token_hash, now).await? {
         RefreshUse::Unknown => return Err(OAuthError::grant("the refresh token is invalid")),
+        // Another client's token: refused, and (the transaction rolls back) not used up.
+        RefreshUse::Fresh(grant) | RefreshUse::Used(grant) if grant.client_id != client.row.id => {
+            return Err(OAuthError::grant("the refresh token is invalid"));
+        }
         RefreshUse::Used(grant) => {
             if grant.revoked_at.is_none() {
                 revoke_in(
@@ -542,7 +541,10 @@ async fn refresh(deps: &OAuth, request: &TokenRequest) -> Result<TokenResponse, 
     let Some(user_id) = grant.user_id else {
         return Err(OAuthError::grant("the refresh token is invalid"));
     };
-    let user = active_user(deps, user_id).await?;
+    // The cached account state (disabling a user also revokes their grants, checked above).
+    if !deps.authorizer.is_active(user_id).await? {
+        return Err(OAuthError::grant("the user can no longer sign in"));
+    }
     let granted: Vec<String> = scope::parse(&grant.scope)?;
     let scopes = match request.scope.as_deref() {
         None => granted.clone(),
@@ -576,22 +578,40 @@ async fn refresh(deps: &OAuth, request: &TokenRequest) -> Result<TokenResponse, 
         })
         .await?;
     transaction.commit().await?;
+    let scope_text = scope::join(&scopes);
+    let audience = grant
+        .audience
+        .clone()
+        .unwrap_or_else(|| client.client_id().to_owned());
+    let capabilities = user_capabilities(deps, client, user_id, &audience).await?;
     let authentication = Authentication {
         auth_time: grant.auth_time,
         amr: parse_amr(&grant.amr),
         acr: grant.acr.clone(),
     };
-    respond(
+    // No new ID token: OpenID Connect Core §12.2 lets a refresh answer without one, and the
+    // user's identity has not changed (the sign-in it describes is the same).
+    let (access_token, expires_in) = issue_access_token(
         deps,
-        client,
-        &user,
-        &grant,
-        &scope::join(&scopes),
-        &authentication,
-        None,
-        Some(token),
+        AccessToken {
+            client,
+            subject: Subject::User(user_id),
+            scope: &scope_text,
+            audience: &audience,
+            capabilities: &capabilities,
+            authentication: Some(&authentication),
+            grant: Some(grant.id),
+        },
     )
-    .await
+    .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token: Some(token),
+        id_token: None,
+        scope: scope_text,
+    })
 }
 
 #[cfg(test)]

@@ -280,7 +280,15 @@ async fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_family() {
     let (status, body) = refresh(&app, &client, &two).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
     assert_eq!(audit(&app, "token.refresh_reused").await.len(), 1);
-    // Another client cannot use (or burn) someone else's refresh token.
+    // Another client can neither use nor burn someone else's refresh token.
+    let third = first_tokens(&app, &client, "rotate2@example.com").await;
+    let victim = third["refresh_token"].as_str().unwrap();
+    let other = web_client(&app, "skip", "EdDSA").await;
+    let (status, _) = refresh(&app, &other, victim).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = refresh(&app, &client, victim).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("id_token").is_none(), "a refresh answers without a new ID token");
     app.stop().await;
 }
 
