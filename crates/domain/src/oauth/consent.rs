@@ -64,6 +64,13 @@ pub async fn revoke_consent(
     client: Uuid,
     request_id: Option<String>,
 ) -> Result<bool, DomainError> {
+    // Read before the transaction: no pool read while it holds a connection.
+    let client_id = deps
+        .store
+        .oauth()
+        .client_by_id(client)
+        .await?
+        .map_or_else(|| client.to_string(), |row| row.client_id);
     let now = deps.clock.now();
     let mut transaction = deps.store.begin().await?;
     let scopes = transaction.revoke_consent(user, client).await?;
@@ -73,12 +80,6 @@ pub async fn revoke_consent(
     if scopes == 0 && grants.is_empty() {
         return Ok(false);
     }
-    let client_id = deps
-        .store
-        .oauth()
-        .client_by_id(client)
-        .await?
-        .map_or_else(|| client.to_string(), |row| row.client_id);
     let mut event = AuditEvent::new(Actor::User(user), "consent.revoked");
     event.target = Some(format!("client:{client_id}"));
     event.subject = Some(user);

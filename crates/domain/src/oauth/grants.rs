@@ -379,7 +379,6 @@ async fn authorization_code(
             "resource differs from the authorization request's",
         ));
     }
-    let user = active_user(deps, row.user_id).await?;
     let grant = grant_of_code(&row, client, now);
     transaction.insert_grant(&grant).await?;
     let refresh_token = if client.allows(GrantType::RefreshToken) {
@@ -407,6 +406,9 @@ async fn authorization_code(
     }));
     record(&mut *transaction, &deps.keyring, now, event).await?;
     transaction.commit().await?;
+    // Read after the transaction (see `refresh`): a disabled user gets nothing, and the grant
+    // made for them is never handed out.
+    let user = active_user(deps, row.user_id).await?;
     let authentication = Authentication {
         auth_time: row.auth_time,
         amr: parse_amr(&row.amr),
@@ -541,10 +543,6 @@ async fn refresh(deps: &OAuth, request: &TokenRequest) -> Result<TokenResponse, 
     let Some(user_id) = grant.user_id else {
         return Err(OAuthError::grant("the refresh token is invalid"));
     };
-    // The cached account state (disabling a user also revokes their grants, checked above).
-    if !deps.authorizer.is_active(user_id).await? {
-        return Err(OAuthError::grant("the user can no longer sign in"));
-    }
     let granted: Vec<String> = scope::parse(&grant.scope)?;
     let scopes = match request.scope.as_deref() {
         None => granted.clone(),
@@ -578,6 +576,12 @@ async fn refresh(deps: &OAuth, request: &TokenRequest) -> Result<TokenResponse, 
         })
         .await?;
     transaction.commit().await?;
+    // The account state, read after the transaction: a read through the pool while it is open
+    // could wait for a connection that open transactions hold. Disabling a user revokes their
+    // grants too (checked above); the new refresh token is then never handed out.
+    if !deps.authorizer.is_active(user_id).await? {
+        return Err(OAuthError::grant("the user can no longer sign in"));
+    }
     let scope_text = scope::join(&scopes);
     let audience = grant
         .audience
