@@ -7,9 +7,9 @@ use gatehouse_domain::{
     Clock,
     accounts::Accounts,
     authorization::{Authorization, Authorizer},
-    oauth::OAuth,
     jobs::{CronSchedule, kind, queue},
     mail::Mailer,
+    oauth::OAuth,
     secrets::{Keyring, random_bytes},
     store::Store,
 };
@@ -113,7 +113,10 @@ fn spawn_grant_count_flusher(oauth: OAuth, mut shutdown: watch::Receiver<bool>) 
                 _ = shutdown.wait_for(|stop| *stop) => true,
             };
             if let Err(error) = gatehouse_domain::oauth::flush_grant_counts(&oauth).await {
-                tracing::warn!(code = error.code(), "client-credentials grants could not be audited");
+                tracing::warn!(
+                    code = error.code(),
+                    "client-credentials grants could not be audited"
+                );
             }
             if stopping {
                 break;

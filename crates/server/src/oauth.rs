@@ -19,9 +19,10 @@ pub fn settings(config: &Config) -> Result<OAuthSettings, Failure> {
     settings.id_token_ttl = secs(oidc.id_token_ttl_secs);
     settings.refresh_token_ttl = secs(oidc.refresh_token_ttl_days * 86_400);
     settings.code_ttl = secs(oidc.code_ttl_secs);
-    settings.default_signing_alg = Algorithm::parse(&oidc.default_signing_alg).ok_or_else(|| {
-        Failure::usage("configuration error: oidc.default_signing_alg: EdDSA, ES256 or RS256")
-    })?;
+    settings.default_signing_alg =
+        Algorithm::parse(&oidc.default_signing_alg).ok_or_else(|| {
+            Failure::usage("configuration error: oidc.default_signing_alg: EdDSA, ES256 or RS256")
+        })?;
     settings.keys.publish_lead = secs(oidc.key_publish_lead_secs);
     settings.keys.retain = secs(oidc.max_access_token_ttl_secs.max(oidc.id_token_ttl_secs));
     settings.keys.rotation_period = secs(oidc.key_rotation_days * 86_400);

@@ -100,7 +100,8 @@ fn data_error(field: Option<String>, message: String) -> InputError {
     }
 }
 
-/// Decodes a JSON body.
+/// Decodes a JSON body: an object (every body here is a struct, and serde would fill a
+/// struct from an array too, field by field in order, which no client means).
 pub fn decode_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     bytes: &[u8],
@@ -113,6 +114,12 @@ pub fn decode_json<T: DeserializeOwned>(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "send application/json",
+        ));
+    }
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(data_error(
+            None,
+            "invalid type: array, expected a JSON object".to_owned(),
         ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
@@ -306,6 +313,17 @@ mod tests {
         );
         let wrong_type = json(br#"{"email":5}"#).unwrap_err();
         assert_eq!(wrong_type.field.as_deref(), Some("email"));
+        // serde would take an array for the struct, field by field.
+        for body in [&br#"["a@b.cd", "Ada"]"#[..], b" \n[]", b"[null, null]"] {
+            let array = json(body).unwrap_err();
+            assert_eq!(
+                (array.status, array.code),
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+            );
+        }
+        for body in [&b"null"[..], b"\"a@b.cd\"", b"5"] {
+            assert!(json(body).unwrap_err().status.is_client_error());
+        }
         let unknown = json(br#"{"email":"a","admin":true}"#).unwrap_err();
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
         let media = decode_json::<Body>(&headers("text/plain"), b"{}").unwrap_err();

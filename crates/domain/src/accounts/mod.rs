@@ -26,10 +26,10 @@ pub use email::EmailAddress;
 pub use error::AccountError;
 pub use hasher::{BUSY_RETRY_AFTER_SECS, HashingCost, PasswordHasher, Verification};
 pub use password::{Password, PasswordPolicy, PasswordProblem};
-pub(crate) use profile::{apply as apply_profile, check_current_password};
 pub use profile::{
     ProfileChanges, change_email, change_password, confirm_email_change, update_profile,
 };
+pub(crate) use profile::{apply as apply_profile, check_current_password};
 pub use recovery::{request_password_reset, reset_password};
 pub use secret_token::{digest, new_code, new_link_token};
 pub use session_cache::SessionCache;
@@ -40,10 +40,10 @@ pub use sessions::{
 pub use settings::{AccountSettings, SessionPolicy};
 pub use setup::{NewAccount, complete_setup, create_user, ensure_setup_token};
 pub use sign_in::{SignInStep, SignedIn, sign_in};
-pub use sign_up::{SignUp, sign_up};
 pub(crate) use sign_up::{
     NewCredentials, new_credentials, new_user_row, optional_text, parse_email,
 };
+pub use sign_up::{SignUp, sign_up};
 pub use user::{User, UserStatus};
 pub use verification::{resend_verification, verify_with_code, verify_with_link};
 

@@ -175,9 +175,7 @@ pub async fn authorize(
         }
     }
     let get = |name: &str| seen.get(name).copied().filter(|value| !value.is_empty());
-    let show = |description: &str| {
-        Ok(AuthorizeOutcome::Error(OAuthError::request(description)))
-    };
+    let show = |description: &str| Ok(AuthorizeOutcome::Error(OAuthError::request(description)));
     if matches!(duplicated.as_deref(), Some("client_id" | "redirect_uri")) {
         return show("client_id and redirect_uri may appear only once");
     }
@@ -246,7 +244,8 @@ pub async fn authorize(
     if !pkce::is_valid_challenge(challenge) {
         return fail(OAuthError::request("code_challenge is malformed"));
     }
-    let scopes = match scope::resolve(get("scope"), &client.row.scopes, &client.row.default_scopes) {
+    let scopes = match scope::resolve(get("scope"), &client.row.scopes, &client.row.default_scopes)
+    {
         Ok(scopes) => scopes,
         Err(error) => return fail(error),
     };
@@ -270,7 +269,9 @@ pub async fn authorize(
         .map(str::to_owned)
         .collect();
     if let Some(unknown) = prompt.iter().find(|p| !KNOWN_PROMPTS.contains(&p.as_str())) {
-        return fail(OAuthError::request(format!("unknown prompt value {unknown:?}")));
+        return fail(OAuthError::request(format!(
+            "unknown prompt value {unknown:?}"
+        )));
     }
     if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
         return fail(OAuthError::request("prompt=none cannot be combined"));
@@ -282,7 +283,9 @@ pub async fn authorize(
     };
     let too_long = |name: &str, limit: usize| get(name).is_some_and(|v| v.len() > limit);
     if too_long("state", 1024) || too_long("nonce", 512) || too_long("login_hint", 320) {
-        return fail(OAuthError::request("state, nonce or login_hint is too long"));
+        return fail(OAuthError::request(
+            "state, nonce or login_hint is too long",
+        ));
     }
     let pending = PendingRequest {
         client_id: client.client_id().to_owned(),
@@ -439,7 +442,10 @@ async fn proceed(
             return refuse(ErrorCode::LoginRequired, "the user is not signed in");
         }
         let login_hint = pending.login_hint.clone();
-        return interact(Interaction::SignIn { login_hint }, seal(deps, &pending).await?);
+        return interact(
+            Interaction::SignIn { login_hint },
+            seal(deps, &pending).await?,
+        );
     };
     let now = deps.clock.now();
     let authenticated_at = session.session.authenticated_at;

@@ -160,7 +160,10 @@ async fn check(
                     "a public client has no secret; send only client_id",
                 ));
             }
-            if client.auth_method.is_some_and(|registered| registered != method) {
+            if client
+                .auth_method
+                .is_some_and(|registered| registered != method)
+            {
                 return Err(OAuthError::client(format!(
                     "this client registered {}",
                     client.auth_method.map_or("", AuthMethod::as_str)
@@ -205,7 +208,10 @@ async fn verify_assertion(
         |header| {
             client.keys.iter().find(|key| {
                 key.alg() == header.alg
-                    && header.kid.as_deref().is_none_or(|kid| key.kid() == Some(kid))
+                    && header
+                        .kid
+                        .as_deref()
+                        .is_none_or(|kid| key.kid() == Some(kid))
             })
         },
         None,
@@ -278,6 +284,9 @@ async fn audit_failure(
     event.request_id.clone_from(&credentials.request_id);
     event.details = Some(json!({ "method": method.as_str(), "reason": reason }));
     if let Err(error) = record_alone(&*deps.store, &deps.keyring, deps.clock.now(), event).await {
-        tracing::warn!(code = error.code(), "a client authentication failure could not be audited");
+        tracing::warn!(
+            code = error.code(),
+            "a client authentication failure could not be audited"
+        );
     }
 }

@@ -122,7 +122,8 @@ pub struct Client {
 impl Client {
     /// Parses a stored row.
     pub fn from_row(row: ClientRow) -> Result<Self, DomainError> {
-        let corrupt = |what: &str| DomainError::Invalid(format!("client {}: {what}", row.client_id));
+        let corrupt =
+            |what: &str| DomainError::Invalid(format!("client {}: {what}", row.client_id));
         let alg = Algorithm::parse(&row.signing_alg).ok_or_else(|| corrupt("signing algorithm"))?;
         let grants = row
             .grant_types
@@ -406,12 +407,19 @@ async fn check_spec(
             Some(jwks.clone())
         }
         (None, Some(AuthMethod::PrivateKeyJwt)) => {
-            return Err(invalid("jwks", "private_key_jwt needs the client's public keys"));
+            return Err(invalid(
+                "jwks",
+                "private_key_jwt needs the client's public keys",
+            ));
         }
         (None, _) => None,
     };
     let scopes = if spec.scopes.is_empty() && code_flow {
-        vec!["openid".to_owned(), "profile".to_owned(), "email".to_owned()]
+        vec![
+            "openid".to_owned(),
+            "profile".to_owned(),
+            "email".to_owned(),
+        ]
     } else {
         spec.scopes.clone()
     };
@@ -466,13 +474,14 @@ async fn check_spec(
     };
     let alg = match spec.signing_alg.as_deref() {
         None => deps.settings.default_signing_alg,
-        Some(name) => Algorithm::parse(name)
-            .ok_or_else(|| invalid("signing_alg", "EdDSA, ES256 or RS256"))?,
+        Some(name) => {
+            Algorithm::parse(name).ok_or_else(|| invalid("signing_alg", "EdDSA, ES256 or RS256"))?
+        }
     };
     let max_access = i64::try_from(deps.settings.max_access_token_ttl.as_secs()).unwrap_or(86_400);
-    let access_ttl = spec.access_token_ttl_secs.unwrap_or_else(|| {
-        i64::try_from(deps.settings.access_token_ttl.as_secs()).unwrap_or(600)
-    });
+    let access_ttl = spec
+        .access_token_ttl_secs
+        .unwrap_or_else(|| i64::try_from(deps.settings.access_token_ttl.as_secs()).unwrap_or(600));
     if !(60..=max_access).contains(&access_ttl) {
         return Err(invalid(
             "access_token_ttl_secs",
@@ -605,17 +614,18 @@ pub async fn create_client(
 }
 
 fn guard_gatehouse_audience(operator: &Operator, spec: &ClientSpec) -> Result<(), ClientError> {
-    if spec.audiences.iter().any(|audience| audience == GATEHOUSE_API) {
+    if spec
+        .audiences
+        .iter()
+        .any(|audience| audience == GATEHOUSE_API)
+    {
         operator.require(crate::authorization::capability::ROLES_WRITE)?;
     }
     Ok(())
 }
 
 /// Every client with its roles (capability `gatehouse:clients.read`).
-pub async fn list_clients(
-    deps: &OAuth,
-    operator: &Operator,
-) -> Result<Vec<Client>, ClientError> {
+pub async fn list_clients(deps: &OAuth, operator: &Operator) -> Result<Vec<Client>, ClientError> {
     operator.require(CLIENTS_READ)?;
     deps.store
         .oauth()
@@ -725,7 +735,10 @@ pub async fn rotate_client_secret(
         .await?
         .ok_or(ClientError::NotFound)?;
     if row.public || row.auth_method.as_deref() == Some("private_key_jwt") {
-        return Err(invalid("secret", "this client authenticates without a secret"));
+        return Err(invalid(
+            "secret",
+            "this client authenticates without a secret",
+        ));
     }
     let secret = random_id(32)?;
     let now = deps.clock.now();
@@ -788,8 +801,8 @@ pub async fn set_client_logo(
             if bytes.len() > MAX_LOGO_BYTES {
                 return Err(invalid("logo", "at most 256 KiB"));
             }
-            let content_type = sniff_image(&bytes)
-                .ok_or_else(|| invalid("logo", "a PNG, JPEG or WebP image"))?;
+            let content_type =
+                sniff_image(&bytes).ok_or_else(|| invalid("logo", "a PNG, JPEG or WebP image"))?;
             transaction
                 .set_client_logo(&ClientLogoRow {
                     client_id: id,
@@ -813,11 +826,7 @@ pub async fn set_client_logo(
 
 /// Deletes a client with its grants, tokens and consents (capability
 /// `gatehouse:clients.write`). Audited as `client.deleted`.
-pub async fn delete_client(
-    deps: &OAuth,
-    operator: &Operator,
-    id: Uuid,
-) -> Result<(), ClientError> {
+pub async fn delete_client(deps: &OAuth, operator: &Operator, id: Uuid) -> Result<(), ClientError> {
     operator.require(CLIENTS_WRITE)?;
     let row = deps
         .store

@@ -18,9 +18,7 @@ use super::{
     client_auth::{ClientCredentials, authenticate},
     clients::{Client, GrantType},
     pkce, scope,
-    tokens::{
-        AccessToken, Authentication, IdToken, Subject, issue_access_token, issue_id_token,
-    },
+    tokens::{AccessToken, Authentication, IdToken, Subject, issue_access_token, issue_id_token},
 };
 use crate::{
     DomainError,
@@ -151,7 +149,10 @@ async fn audit_refusal(deps: &OAuth, request: &TokenRequest, grant_type: &str, e
         .map(|(id, _)| id.clone())
         .or_else(|| request.credentials.client_id.clone())
         .unwrap_or_default();
-    let mut event = AuditEvent::new(Actor::Client(client.chars().take(64).collect()), "token.refused");
+    let mut event = AuditEvent::new(
+        Actor::Client(client.chars().take(64).collect()),
+        "token.refused",
+    );
     event.outcome = Outcome::Failure;
     event.request_id.clone_from(&request.credentials.request_id);
     event.details = Some(json!({
@@ -160,7 +161,10 @@ async fn audit_refusal(deps: &OAuth, request: &TokenRequest, grant_type: &str, e
         "description": error.description,
     }));
     if let Err(failure) = record_alone(&*deps.store, &deps.keyring, deps.clock.now(), event).await {
-        tracing::warn!(code = failure.code(), "a refused token request could not be audited");
+        tracing::warn!(
+            code = failure.code(),
+            "a refused token request could not be audited"
+        );
     }
 }
 
@@ -211,7 +215,11 @@ async fn client_capabilities(
         return Ok(found.clone());
     }
     let model = deps.authorizer.model().await?;
-    let roles = deps.store.oauth().client_roles(cached.client.row.id).await?;
+    let roles = deps
+        .store
+        .oauth()
+        .client_roles(cached.client.row.id)
+        .await?;
     let held: BTreeSet<String> = roles
         .iter()
         .filter_map(|role| model.role_capabilities(*role))
@@ -339,8 +347,15 @@ async fn authorization_code(
         CodeUse::Used(row) => {
             if row.client_id == client.row.id {
                 let grant = grant_of_code(&row, client, now);
-                revoke_in(deps, transaction, &grant, "code_reuse", "token.code_reused", now)
-                    .await?;
+                revoke_in(
+                    deps,
+                    transaction,
+                    &grant,
+                    "code_reuse",
+                    "token.code_reused",
+                    now,
+                )
+                .await?;
             }
             return Err(OAuthError::grant("the code was used before"));
         }
@@ -445,7 +460,10 @@ fn grant_of_code(row: &crate::store::AuthCodeRow, client: &Client, now: DateTime
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; the values are distinct")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; the values are distinct"
+)]
 async fn respond(
     deps: &OAuth,
     client: &Client,
@@ -554,7 +572,11 @@ async fn refresh(deps: &OAuth, request: &TokenRequest) -> Result<TokenResponse, 
                     format!("{extra:?} was not granted"),
                 ));
             }
-            if asked.is_empty() { granted.clone() } else { asked }
+            if asked.is_empty() {
+                granted.clone()
+            } else {
+                asked
+            }
         }
     };
     if !request.resource.is_empty() {

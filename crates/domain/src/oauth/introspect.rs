@@ -58,7 +58,11 @@ async fn may_introspect_any(
     cached: &super::cache::CachedClient,
 ) -> Result<bool, OAuthError> {
     let model = deps.authorizer.model().await?;
-    let roles = deps.store.oauth().client_roles(cached.client.row.id).await?;
+    let roles = deps
+        .store
+        .oauth()
+        .client_roles(cached.client.row.id)
+        .await?;
     Ok(roles
         .iter()
         .filter_map(|role| model.role_capabilities(*role))
@@ -157,7 +161,10 @@ pub async fn revoke(
     let now = deps.clock.now();
     let mut transaction = deps.store.begin().await?;
     if transaction.revoke_grant(grant.id, now, "revoked").await? {
-        let mut event = AuditEvent::new(Actor::Client(client.client_id().to_owned()), "token.revoked");
+        let mut event = AuditEvent::new(
+            Actor::Client(client.client_id().to_owned()),
+            "token.revoked",
+        );
         event.target = Some(format!("grant:{}", grant.id));
         event.request_id.clone_from(&credentials.request_id);
         event.details = Some(json!({ "user": grant.user_id }));

@@ -166,7 +166,9 @@ pub async fn revoke_all_grants(
 ) -> Result<usize, DomainError> {
     let now = deps.clock.now();
     let mut transaction = deps.store.begin().await?;
-    let grants = transaction.revoke_user_grants(user, None, now, reason).await?;
+    let grants = transaction
+        .revoke_user_grants(user, None, now, reason)
+        .await?;
     transaction.commit().await?;
     for grant in &grants {
         deps.tokens.forget_grant(*grant);

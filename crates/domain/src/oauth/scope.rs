@@ -79,7 +79,11 @@ mod tests {
 
     #[test]
     fn empty_scope_means_the_defaults_and_unknown_scopes_are_refused() {
-        let allowed = vec!["openid".to_owned(), "email".to_owned(), "profile".to_owned()];
+        let allowed = vec![
+            "openid".to_owned(),
+            "email".to_owned(),
+            "profile".to_owned(),
+        ];
         let defaults = vec!["openid".to_owned()];
         assert_eq!(resolve(None, &allowed, &defaults).unwrap(), defaults);
         assert_eq!(resolve(Some("  "), &allowed, &defaults).unwrap(), defaults);

@@ -198,7 +198,10 @@ pub(super) struct IdToken<'a> {
 }
 
 /// Signs an ID token.
-pub(super) async fn issue_id_token(deps: &OAuth, token: IdToken<'_>) -> Result<String, DomainError> {
+pub(super) async fn issue_id_token(
+    deps: &OAuth,
+    token: IdToken<'_>,
+) -> Result<String, DomainError> {
     let now = deps.clock.now().timestamp();
     let client_id = token.client.client_id();
     let mut claims = Map::new();
@@ -335,7 +338,10 @@ mod tests {
             half_hash(Algorithm::Es256, token),
             URL_SAFE_NO_PAD.encode(&sha256.as_ref()[..16])
         );
-        assert_eq!(half_hash(Algorithm::Rs256, token), half_hash(Algorithm::Es256, token));
+        assert_eq!(
+            half_hash(Algorithm::Rs256, token),
+            half_hash(Algorithm::Es256, token)
+        );
         let sha512 = digest::digest(&digest::SHA512, token.as_bytes());
         assert_eq!(
             half_hash(Algorithm::EdDsa, token),

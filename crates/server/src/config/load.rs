@@ -384,16 +384,28 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
             config.mfa.step_up_max_age_minutes,
             1,
         ),
-        ("oidc.access_token_ttl_secs", config.oidc.access_token_ttl_secs, 60),
+        (
+            "oidc.access_token_ttl_secs",
+            config.oidc.access_token_ttl_secs,
+            60,
+        ),
         (
             "oidc.max_access_token_ttl_secs",
             config.oidc.max_access_token_ttl_secs,
             config.oidc.access_token_ttl_secs,
         ),
         ("oidc.id_token_ttl_secs", config.oidc.id_token_ttl_secs, 60),
-        ("oidc.refresh_token_ttl_days", config.oidc.refresh_token_ttl_days, 1),
+        (
+            "oidc.refresh_token_ttl_days",
+            config.oidc.refresh_token_ttl_days,
+            1,
+        ),
         ("oidc.code_ttl_secs", config.oidc.code_ttl_secs, 5),
-        ("oidc.key_publish_lead_secs", config.oidc.key_publish_lead_secs, 0),
+        (
+            "oidc.key_publish_lead_secs",
+            config.oidc.key_publish_lead_secs,
+            0,
+        ),
         ("oidc.key_rotation_days", config.oidc.key_rotation_days, 1),
     ] {
         if value < minimum {
@@ -416,10 +428,7 @@ fn validate_accounts(config: &Config) -> Result<(), ConfigError> {
         ));
     }
     if !["EdDSA", "ES256", "RS256"].contains(&config.oidc.default_signing_alg.as_str()) {
-        return Err(error(
-            "oidc.default_signing_alg",
-            "EdDSA, ES256 or RS256",
-        ));
+        return Err(error("oidc.default_signing_alg", "EdDSA, ES256 or RS256"));
     }
     if config.oidc.cache_ttl_ms > 10_000 {
         return Err(error(

@@ -99,20 +99,33 @@ fn personal_body(view: PersonalView) -> PersonalBody {
     }
 }
 
+/// An audit record's outcome.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeName {
+    /// It happened.
+    Success,
+    /// It was attempted and failed.
+    Failure,
+    /// It was refused for want of a capability.
+    Denied,
+}
+
 /// Filters and the page wanted.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
-    /// Exactly this action (`user.disabled`).
-    #[param(max_length = 200)]
+    /// Exactly this action (`user.disabled`; no control characters).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub action: Option<String>,
-    /// Exactly this actor id (a user id or a `client_id`).
-    #[param(max_length = 200)]
+    /// Exactly this actor id (a user id or a `client_id`; no control characters).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub actor: Option<String>,
     /// About this subject (user).
     pub subject: Option<Uuid>,
     /// `success`, `failure` or `denied`.
+    #[param(value_type = Option<OutcomeName>, inline)]
     pub outcome: Option<String>,
     /// At or after.
     pub since: Option<DateTime<Utc>>,
@@ -130,7 +143,7 @@ pub struct AuditQuery {
 }
 
 /// Audit records matching the filters, newest first.
-#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", operation_id = "list_audit_events", params(AuditQuery),
     responses((status = 200, description = "One page of records", body = Page<AuditEventBody>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -139,11 +152,13 @@ pub async fn list(
 ) -> Result<Json<Page<AuditEventBody>>, ApiError> {
     caller.operator(&state).await?.require(AUDIT_READ)?;
     for (field, value) in [("action", &query.action), ("actor", &query.actor)] {
-        if value
-            .as_ref()
-            .is_some_and(|text| text.chars().count() > 200)
-        {
+        let Some(text) = value else { continue };
+        if text.chars().count() > 200 {
             return Err(problem::invalid(field, "at most 200 characters").into());
+        }
+        // No record holds one, and PostgreSQL cannot even compare text with a NUL in it.
+        if text.chars().any(char::is_control) {
+            return Err(problem::invalid(field, "no control characters").into());
         }
     }
     if let Some(outcome) = &query.outcome

@@ -27,7 +27,7 @@ pub struct AuthorizeBody {
     subject: Uuid,
     /// One capability.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "gatehouse:users.read")]
     capability: Option<ShortText>,
     /// 1 to 100 capabilities.
     #[serde(default)]

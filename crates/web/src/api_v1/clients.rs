@@ -120,7 +120,7 @@ async fn with_roles(
 }
 
 /// Every client, by id.
-#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", operation_id = "list_clients", params(PageQuery),
     responses((status = 200, description = "One page of clients", body = Page<ClientBody>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -140,12 +140,48 @@ pub async fn list(
     }))
 }
 
+/// A grant type.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantTypeName {
+    /// The authorization code flow (with PKCE).
+    AuthorizationCode,
+    /// Refresh tokens.
+    RefreshToken,
+    /// A client acting for itself.
+    ClientCredentials,
+}
+
+/// A token-endpoint authentication method.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethodName {
+    /// The secret in HTTP Basic.
+    ClientSecretBasic,
+    /// The secret in the form.
+    ClientSecretPost,
+    /// A JWT signed with one of the client's keys.
+    PrivateKeyJwt,
+    /// None (public clients).
+    None,
+}
+
+/// Whether the consent screen is shown.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentName {
+    /// Ask the user.
+    Ask,
+    /// Consent is implied (first-party clients).
+    Skip,
+}
+
 /// A client's settings. Absent members get defaults.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSpecBody {
-    /// Shown on the consent screen (1 to 100 characters).
-    #[schema(max_length = 100)]
+    /// Shown on the consent screen (1 to 100 characters, no control characters).
+    #[schema(max_length = 100, example = "Shop")]
     pub name: String,
     /// A public client (browser or native app): no secret, PKCE.
     #[serde(default)]
@@ -155,18 +191,21 @@ pub struct ClientSpecBody {
     pub native: bool,
     /// The one authentication method allowed (`client_secret_basic`, `client_secret_post`,
     /// `private_key_jwt`, `none`).
+    #[schema(value_type = Option<AuthMethodName>)]
     pub auth_method: Option<String>,
     /// A JWK Set for `private_key_jwt`.
     #[schema(value_type = Option<Object>)]
     pub jwks: Option<serde_json::Value>,
     /// Exact redirect URIs.
     #[serde(default)]
+    #[schema(example = json!(["https://shop.example.com/callback"]))]
     pub redirect_uris: Vec<String>,
     /// Where logout may return to.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// Grant types (default: `authorization_code`, `refresh_token`).
     #[serde(default)]
+    #[schema(value_type = Vec<GrantTypeName>)]
     pub grant_types: Vec<String>,
     /// Scopes it may ask for.
     #[serde(default)]
@@ -183,12 +222,17 @@ pub struct ClientSpecBody {
     #[serde(default)]
     pub web_origins: Vec<String>,
     /// `ask` (default) or `skip`.
+    #[schema(value_type = Option<ConsentName>)]
     pub consent: Option<String>,
     /// `EdDSA` (default), `ES256` or `RS256`.
+    #[schema(value_type = Option<super::keys::SigningAlg>)]
     pub signing_alg: Option<String>,
-    /// Access-token lifetime (seconds).
+    /// Access-token lifetime (seconds): at least 60, at most `oidc.max_access_token_ttl_secs`
+    /// (86,400 by default).
+    #[schema(minimum = 60)]
     pub access_token_ttl_secs: Option<i64>,
-    /// Refresh-token lifetime (seconds).
+    /// Refresh-token lifetime (seconds): 300 (five minutes) to 31,622,400 (366 days).
+    #[schema(minimum = 300, maximum = 31_622_400)]
     pub refresh_token_ttl_secs: Option<i64>,
     /// Roles of its service account (names), for client-credentials tokens.
     #[serde(default)]
@@ -231,8 +275,9 @@ pub struct CreatedClientBody {
 
 /// Registers a client. Send `Idempotency-Key` to make retries safe (a replay shows the same
 /// secret).
-#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = ClientSpecBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this create safe")),
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", operation_id = "create_client", request_body = ClientSpecBody,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries of this create safe (1 to 255 visible ASCII characters)")),
     responses((status = 201, description = "Registered", body = CreatedClientBody)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -252,7 +297,7 @@ pub async fn create(
 }
 
 /// One client.
-#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients",
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", operation_id = "show_client",
     params(("id" = Uuid, Path, description = "The client's internal id")),
     responses((status = 200, description = "The client", body = ClientBody),
         (status = 404, description = "No such client", body = super::ProblemDoc, content_type = "application/problem+json")))]
@@ -279,7 +324,7 @@ pub struct ClientUpdateBody {
 }
 
 /// Replaces a client's settings (409 when changed meanwhile). The secret stays.
-#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", request_body = ClientUpdateBody,
+#[utoipa::path(put, path = "/api/v1/clients/{id}", tag = "clients", operation_id = "update_client", request_body = ClientUpdateBody,
     params(("id" = Uuid, Path, description = "The client's internal id")),
     responses((status = 200, description = "The client as changed", body = ClientBody)))]
 pub async fn update(
@@ -300,7 +345,7 @@ pub async fn update(
 }
 
 /// Deletes a client with its grants, tokens and consents.
-#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients",
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", operation_id = "delete_client",
     params(("id" = Uuid, Path, description = "The client's internal id")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(

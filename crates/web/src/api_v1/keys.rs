@@ -46,7 +46,7 @@ impl From<KeyInfo> for SigningKeyBody {
 }
 
 /// Every signing key not yet removed, oldest first.
-#[utoipa::path(get, path = "/api/v1/signing-keys", tag = "signing-keys",
+#[utoipa::path(get, path = "/api/v1/signing-keys", tag = "signing-keys", operation_id = "list_signing_keys",
     responses((status = 200, description = "The keys", body = Page<SigningKeyBody>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -60,11 +60,26 @@ pub async fn list(
     }))
 }
 
+/// A token-signing algorithm.
+#[derive(Debug, Serialize, ToSchema)]
+pub enum SigningAlg {
+    /// Ed25519.
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+    /// ECDSA on P-256.
+    #[serde(rename = "ES256")]
+    Es256,
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    #[serde(rename = "RS256")]
+    Rs256,
+}
+
 /// The algorithms to rotate.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateBody {
     /// `EdDSA`, `ES256` and/or `RS256`.
+    #[schema(value_type = Vec<SigningAlg>, min_items = 1, max_items = 3, example = json!(["EdDSA"]))]
     pub algorithms: Vec<String>,
 }
 

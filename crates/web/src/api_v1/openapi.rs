@@ -313,6 +313,18 @@ mod tests {
     }
 
     #[test]
+    fn every_operation_id_is_unique() {
+        let document: Value = serde_json::from_str(json_text()).unwrap();
+        let mut seen = BTreeSet::new();
+        for item in document["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let id = operation["operationId"].as_str().unwrap();
+                assert!(seen.insert(id.to_owned()), "operationId {id} is used twice");
+            }
+        }
+    }
+
+    #[test]
     fn the_committed_document_is_current() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
         if std::env::var_os("UPDATE_OPENAPI").is_some() {

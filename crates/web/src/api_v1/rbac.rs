@@ -112,10 +112,10 @@ pub async fn list_apis(
 #[serde(deny_unknown_fields)]
 pub struct NewApiBody {
     /// The audience identifier (a URL or a short name).
-    #[schema(value_type = String, max_length = 200)]
+    #[schema(value_type = String, max_length = 200, example = "https://api.example.com/orders")]
     pub audience: Name,
     /// Its name.
-    #[schema(value_type = String, max_length = 200)]
+    #[schema(value_type = String, max_length = 200, example = "Orders")]
     pub name: Name,
     /// What it is.
     #[schema(value_type = Option<String>, max_length = 2000)]
@@ -124,7 +124,8 @@ pub struct NewApiBody {
 
 /// Registers an API. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/apis", tag = "apis", request_body = NewApiBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this create safe")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries of this create safe (1 to 255 visible ASCII characters)")),
     responses((status = 201, description = "Registered", body = ApiBody)))]
 pub async fn create_api(
     State(state): State<AppState>,
@@ -298,7 +299,7 @@ pub struct NewCapabilityBody {
     /// The API it belongs to.
     pub api: Uuid,
     /// Its name (`orders:refund`).
-    #[schema(value_type = String, max_length = 200)]
+    #[schema(value_type = String, max_length = 200, example = "orders:refund")]
     pub name: Name,
     /// What it allows.
     #[schema(value_type = Option<String>, max_length = 2000)]
@@ -307,7 +308,8 @@ pub struct NewCapabilityBody {
 
 /// Creates a capability. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/capabilities", tag = "capabilities", request_body = NewCapabilityBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this create safe")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries of this create safe (1 to 255 visible ASCII characters)")),
     responses((status = 201, description = "Created", body = CapabilityBody)))]
 pub async fn create_capability(
     State(state): State<AppState>,
@@ -455,7 +457,7 @@ pub async fn list_roles(
 #[serde(deny_unknown_fields)]
 pub struct NewRoleBody {
     /// Its name (`gatehouse:` names are reserved).
-    #[schema(value_type = String, max_length = 200)]
+    #[schema(value_type = String, max_length = 200, example = "Support")]
     pub name: Name,
     /// What it is for.
     #[schema(value_type = Option<String>, max_length = 2000)]
@@ -470,7 +472,8 @@ pub struct NewRoleBody {
 
 /// Creates a role. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/roles", tag = "roles", request_body = NewRoleBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this create safe")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries of this create safe (1 to 255 visible ASCII characters)")),
     responses((status = 201, description = "Created", body = RoleBody)))]
 pub async fn create_role(
     State(state): State<AppState>,
@@ -687,7 +690,7 @@ pub async fn list_groups(
 #[serde(deny_unknown_fields)]
 pub struct NewGroupBody {
     /// Its name.
-    #[schema(value_type = String, max_length = 200)]
+    #[schema(value_type = String, max_length = 200, example = "Support team")]
     pub name: Name,
     /// What it is for.
     #[schema(value_type = Option<String>, max_length = 2000)]
@@ -699,7 +702,8 @@ pub struct NewGroupBody {
 
 /// Creates a group. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/groups", tag = "groups", request_body = NewGroupBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this create safe")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries of this create safe (1 to 255 visible ASCII characters)")),
     responses((status = 201, description = "Created", body = GroupBody)))]
 pub async fn create_group(
     State(state): State<AppState>,

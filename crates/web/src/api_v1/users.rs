@@ -81,15 +81,30 @@ impl From<UserRow> for UserBody {
     }
 }
 
+/// A user's status.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatusName {
+    /// Signs in.
+    Active,
+    /// Disabled by an administrator.
+    Disabled,
+    /// Locked.
+    Locked,
+    /// Deletion requested.
+    PendingDeletion,
+}
+
 /// Search filters and the page wanted.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
-    /// A case-insensitive part of the address or the display name.
-    #[param(max_length = 200)]
+    /// A case-insensitive part of the address or the display name (no control characters).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub q: Option<String>,
     /// `active`, `disabled`, `locked` or `pending_deletion`.
+    #[param(value_type = Option<UserStatusName>, inline)]
     pub status: Option<String>,
     /// Whether the address is verified.
     pub email_verified: Option<bool>,
@@ -110,7 +125,7 @@ pub struct UserQuery {
 const STATUSES: [&str; 4] = ["active", "disabled", "locked", "pending_deletion"];
 
 /// Lists users matching the filters, by id.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", operation_id = "list_users", params(UserQuery),
     responses((status = 200, description = "One page of users", body = Page<UserBody>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -119,6 +134,14 @@ pub async fn list(
 ) -> Result<Json<Page<UserBody>>, ApiError> {
     if query.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(problem::invalid("q", "at most 200 characters").into());
+    }
+    // No address or name holds one, and PostgreSQL cannot even compare text with a NUL in it.
+    if query
+        .q
+        .as_ref()
+        .is_some_and(|q| q.chars().any(char::is_control))
+    {
+        return Err(problem::invalid("q", "no control characters").into());
     }
     if let Some(status) = &query.status
         && !STATUSES.contains(&status.as_str())
@@ -157,17 +180,17 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     /// The address.
-    #[schema(value_type = String, max_length = 320)]
+    #[schema(value_type = String, max_length = 320, example = "ada@example.com")]
     pub email: Text<320>,
     /// A first password (the policy applies); without one, the user sets it through "forgot
     /// password".
-    #[schema(value_type = Option<String>, max_length = 4096)]
+    #[schema(value_type = Option<String>, max_length = 4096, example = "Analytical-Engine-1843")]
     pub password: Option<Text<4096>>,
     /// Whether the address counts as verified (default false).
     #[serde(default)]
     pub email_verified: bool,
     /// How the user is shown.
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<String>, max_length = 200, example = "Ada Lovelace")]
     pub display_name: Option<Text<200>>,
     /// Given name.
     #[schema(value_type = Option<String>, max_length = 200)]
@@ -201,8 +224,9 @@ macro_rules! profile_of {
 }
 
 /// Registers a user. Send `Idempotency-Key` to make retries safe.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this create safe")),
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", operation_id = "create_user", request_body = NewUserBody,
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$",
+        description = "Makes retries of this create safe (1 to 255 visible ASCII characters)")),
     responses(
         (status = 201, description = "Registered", body = UserBody),
         (status = 409, description = "The address belongs to another account", body = super::ProblemDoc, content_type = "application/problem+json"),
@@ -227,7 +251,7 @@ pub async fn create(
 }
 
 /// One user.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", operation_id = "show_user",
     params(("id" = Uuid, Path, description = "The user")),
     responses((status = 200, description = "The user", body = UserBody),
         (status = 404, description = "No such user", body = super::ProblemDoc, content_type = "application/problem+json")))]
@@ -246,7 +270,7 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct UserPatchBody {
     /// A new address (unverified unless `email_verified` is true).
-    #[schema(value_type = Option<String>, max_length = 320)]
+    #[schema(value_type = Option<String>, max_length = 320, example = "ada.king@example.com")]
     pub email: Option<Text<320>>,
     /// Mark the address verified or not.
     pub email_verified: Option<bool>,
@@ -271,7 +295,7 @@ pub struct UserPatchBody {
 }
 
 /// Changes a user's address or profile.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatchBody,
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", operation_id = "update_user", request_body = UserPatchBody,
     params(("id" = Uuid, Path, description = "The user")),
     responses((status = 200, description = "The user as changed", body = UserBody),
         (status = 409, description = "The address belongs to another account", body = super::ProblemDoc, content_type = "application/problem+json")))]
@@ -324,7 +348,7 @@ pub async fn enable(
 /// Deletes a user with their sessions, factors, assignments, grants and consents; their
 /// personal data in the audit log becomes unreadable. Refused (409) for the last active
 /// administrator.
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", operation_id = "delete_user",
     params(("id" = Uuid, Path, description = "The user")),
     responses((status = 204, description = "Deleted"),
         (status = 409, description = "The last administrator", body = super::ProblemDoc, content_type = "application/problem+json")))]
@@ -607,6 +631,7 @@ pub struct AssignmentBody {
     /// The role.
     pub role: Uuid,
     /// Until when (optional).
+    #[schema(example = "2099-12-31T23:59:59Z")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

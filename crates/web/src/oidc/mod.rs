@@ -70,10 +70,10 @@ fn form_pairs(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>,
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| {
-            value
-                .split(';')
-                .next()
-                .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            value.split(';').next().is_some_and(|kind| {
+                kind.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
     if !form {
         return Err(OAuthError::request(

@@ -21,7 +21,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    account::{mfa_step_up_redirect, page::{Page, PageView}},
+    account::{
+        mfa_step_up_redirect,
+        page::{Page, PageView},
+    },
     cookies,
     input::PageForm,
     layers::csp_with_form_target,
@@ -232,8 +235,17 @@ async fn interact(
                 .as_ref()
                 .map(|current| current.user.email().to_owned())
                 .unwrap_or_default();
-            let has_logo = match page.state().store.oauth().client_by_client_id(client_id).await {
-                Ok(Some(row)) => matches!(page.state().store.oauth().client_logo(row.id).await, Ok(Some(_))),
+            let has_logo = match page
+                .state()
+                .store
+                .oauth()
+                .client_by_client_id(client_id)
+                .await
+            {
+                Ok(Some(row)) => matches!(
+                    page.state().store.oauth().client_logo(row.id).await,
+                    Ok(Some(_))
+                ),
                 _ => false,
             };
             page.render(
@@ -508,4 +520,3 @@ pub(super) async fn revoke_app(page: Page, Path(client): Path<Uuid>) -> Result<R
         },
     )
 }
-

@@ -7,7 +7,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use gatehouse_domain::oauth::{self, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, OAuthError, TokenRequest};
+use gatehouse_domain::oauth::{
+    self, ACR_MULTI_FACTOR, ACR_SINGLE_FACTOR, OAuthError, TokenRequest,
+};
 use serde_json::json;
 
 use super::{client_credentials, cors, form_pairs, no_store_json, oauth_error, single};
@@ -208,8 +210,8 @@ pub(super) async fn introspect(
     body: Bytes,
 ) -> Response {
     let parsed = form_pairs(&headers, &body).and_then(|pairs| {
-        let token = single(&pairs, "token")?
-            .ok_or_else(|| OAuthError::request("token is required"))?;
+        let token =
+            single(&pairs, "token")?.ok_or_else(|| OAuthError::request("token is required"))?;
         let hint = single(&pairs, "token_type_hint")?;
         Ok((token, hint, client_credentials(&headers, &pairs)?))
     });
@@ -231,8 +233,8 @@ pub(super) async fn revoke(
     body: Bytes,
 ) -> Response {
     let parsed = form_pairs(&headers, &body).and_then(|pairs| {
-        let token = single(&pairs, "token")?
-            .ok_or_else(|| OAuthError::request("token is required"))?;
+        let token =
+            single(&pairs, "token")?.ok_or_else(|| OAuthError::request("token is required"))?;
         Ok((token, client_credentials(&headers, &pairs)?))
     });
     let (token, credentials) = match parsed {

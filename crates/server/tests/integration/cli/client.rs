@@ -55,7 +55,12 @@ async fn client_create_prints_json_and_the_running_server_issues_tokens_to_it() 
         "com.example.mobile:/callback",
         "--json",
     ]);
-    assert_eq!(public.code(), 2, "a web client may not use a private-use scheme: {}", public.stderr());
+    assert_eq!(
+        public.code(),
+        2,
+        "a web client may not use a private-use scheme: {}",
+        public.stderr()
+    );
     let public = binary.run(&[
         "client",
         "create",
@@ -119,7 +124,13 @@ async fn keys_rotate_publishes_new_keys_that_a_running_server_serves_in_jwks() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(new.iter().all(|kid| published.contains(kid)), "{published:?}");
-    assert!(before.iter().all(|kid| published.contains(kid)), "old keys stay");
+    assert!(
+        new.iter().all(|kid| published.contains(kid)),
+        "{published:?}"
+    );
+    assert!(
+        before.iter().all(|kid| published.contains(kid)),
+        "old keys stay"
+    );
     assert_eq!(server.terminate().code(), 0);
 }

@@ -1,11 +1,13 @@
 //! The management REST API under `/api/v1` over HTTP: bearer authentication (and what it
 //! refuses), users, the authorization model, clients, keys and the audit log, idempotent
-//! creates (also racing, on one node and on two), and the OpenAPI document and reference page.
+//! creates (also racing, on one node and on two), the OpenAPI document and reference page, and
+//! what scripts/schemathesis found.
 
 mod bearer;
 mod docs;
 mod idempotency;
 mod objects;
+mod schemathesis_findings;
 mod users;
 
 use gatehouse_domain::oauth::ClientSpec;

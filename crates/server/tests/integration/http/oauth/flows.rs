@@ -6,7 +6,9 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::Duration;
 use gatehouse_domain::{
     Clock,
-    authorization::{Admin, NewApi, NewCapability, NewRole, create_api, create_capability, create_role},
+    authorization::{
+        Admin, NewApi, NewCapability, NewRole, create_api, create_capability, create_role,
+    },
     oauth::{
         ClientChange, ClientSpec, Operator, get_client,
         jose::{Algorithm, KeyPair},
@@ -17,8 +19,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::support::{
-    REDIRECT, TestClient, authorize_path, code, jwt_parts, param, pkce_pair, post, redeem, register,
-    return_url, token, web_client,
+    REDIRECT, TestClient, authorize_path, code, jwt_parts, param, pkce_pair, post, redeem,
+    register, return_url, token, web_client,
 };
 use crate::{
     http::account::browser::{Browser, PASSWORD, audit, form, input_value, verified_user},
@@ -76,7 +78,11 @@ async fn private_key_jwt_authenticates_once_per_assertion() {
     };
     let first = assertion("a-1", &format!("{issuer}/oauth2/token"));
     assert_eq!(send(first.clone()).await, StatusCode::OK);
-    assert_eq!(send(first).await, StatusCode::UNAUTHORIZED, "replayed assertion");
+    assert_eq!(
+        send(first).await,
+        StatusCode::UNAUTHORIZED,
+        "replayed assertion"
+    );
     assert_eq!(
         send(assertion("a-2", "https://elsewhere.example")).await,
         StatusCode::UNAUTHORIZED
@@ -101,14 +107,25 @@ async fn form_post_answers_with_a_form_aimed_at_the_redirect_uri() {
     let mut browser = Browser::new(&app).signed_in("formpost@example.com").await;
     let (_, challenge) = pkce_pair();
     let reply = browser
-        .get(&authorize_path(&client.id, &challenge, &[("response_mode", "form_post")]))
+        .get(&authorize_path(
+            &client.id,
+            &challenge,
+            &[("response_mode", "form_post")],
+        ))
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert!(reply.body.contains(&format!("action=\"{REDIRECT}\"")), "{}", reply.body);
+    assert!(
+        reply.body.contains(&format!("action=\"{REDIRECT}\"")),
+        "{}",
+        reply.body
+    );
     assert!(input_value(&reply.body, "code").is_some());
     assert_eq!(input_value(&reply.body, "state").as_deref(), Some("s-123"));
     let csp = reply.header("content-security-policy").unwrap();
-    assert!(csp.contains("form-action 'self' https://app.example.com"), "{csp}");
+    assert!(
+        csp.contains("form-action 'self' https://app.example.com"),
+        "{csp}"
+    );
     app.stop().await;
 }
 
@@ -126,14 +143,25 @@ async fn prompt_login_and_max_age_send_the_user_to_authenticate_again_and_back()
         let reply = browser
             .get(&authorize_path(&client.id, &challenge, &[extra]))
             .await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{extra:?}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{extra:?}: {}",
+            reply.body
+        );
         let location = reply.location().to_owned();
-        assert!(location.starts_with("/confirm-identity?next="), "{location}");
+        assert!(
+            location.starts_with("/confirm-identity?next="),
+            "{location}"
+        );
         let next = param(&format!("http://x{location}"), "next").unwrap();
         // Coming back without authenticating again does not help.
         app.clock.advance(Duration::seconds(1));
         let back = browser.get(&next).await;
-        assert!(back.location().starts_with("/confirm-identity"), "{extra:?}");
+        assert!(
+            back.location().starts_with("/confirm-identity"),
+            "{extra:?}"
+        );
         let confirmed = browser
             .submit(
                 "/confirm-identity",
@@ -147,7 +175,11 @@ async fn prompt_login_and_max_age_send_the_user_to_authenticate_again_and_back()
         let (status, tokens) = redeem(&app, &client, &code_value, &verifier).await;
         assert_eq!(status, StatusCode::OK, "{tokens}");
         let (_, claims) = jwt_parts(tokens["id_token"].as_str().unwrap());
-        assert_eq!(claims["auth_time"], app.clock.now().timestamp(), "{extra:?}");
+        assert_eq!(
+            claims["auth_time"],
+            app.clock.now().timestamp(),
+            "{extra:?}"
+        );
     }
     app.stop().await;
 }
@@ -178,7 +210,11 @@ async fn select_account_lets_the_user_continue_or_switch() {
             &[("pending", &pending), ("choice", "switch")],
         )
         .await;
-    assert!(switched.location().starts_with("/sign-in?next="), "{}", switched.location());
+    assert!(
+        switched.location().starts_with("/sign-in?next="),
+        "{}",
+        switched.location()
+    );
     assert!(!browser.is_signed_in().await);
     app.stop().await;
 }
@@ -290,9 +326,16 @@ async fn a_users_access_token_for_an_api_carries_their_capabilities_for_it_only(
     assert_eq!(claims["amr"], json!(["pwd"]));
     // A resource the client may not have is refused at the authorization endpoint.
     let reply = browser
-        .get(&authorize_path(&client.id, &challenge, &[("resource", "gatehouse")]))
+        .get(&authorize_path(
+            &client.id,
+            &challenge,
+            &[("resource", "gatehouse")],
+        ))
         .await;
-    assert_eq!(param(reply.location(), "error").as_deref(), Some("invalid_target"));
+    assert_eq!(
+        param(reply.location(), "error").as_deref(),
+        Some("invalid_target")
+    );
     let _ = deps;
     app.stop().await;
 }
@@ -325,9 +368,17 @@ async fn token_and_userinfo_answer_cors_only_for_registered_web_origins() {
         }
     };
     let allowed = preflight("https://app.example.com").await;
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
     let refused = preflight("https://evil.example").await;
-    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
     verified_user(&app, "spa@example.com").await;
     let mut browser = Browser::new(&app).signed_in("spa@example.com").await;
     let (verifier, challenge) = pkce_pair();
@@ -348,8 +399,16 @@ async fn token_and_userinfo_answer_cors_only_for_registered_web_origins() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example.com");
-    assert!(response.headers().get("access-control-allow-credentials").is_none());
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
     app.stop().await;
 }
 
@@ -386,7 +445,9 @@ async fn a_disabled_client_gets_nothing_and_an_uploaded_logo_is_served() {
     )
     .await
     .unwrap();
-    let logo = app.get(&format!("/oauth2/clients/{}/logo", client.id)).await;
+    let logo = app
+        .get(&format!("/oauth2/clients/{}/logo", client.id))
+        .await;
     assert_eq!(logo.status(), StatusCode::OK);
     assert_eq!(logo.headers()["content-type"], "image/png");
     assert_eq!(logo.bytes().await.unwrap().to_vec(), png);

@@ -79,12 +79,10 @@ async fn full_flow(alg: &str) {
     let registered = web_client(&app, "ask", alg).await;
     let issuer = app.services.oauth.settings.issuer.clone();
     let http = http_client(app.client.clone(), issuer.clone(), app.base_url.clone());
-    let metadata = CoreProviderMetadata::discover_async(
-        IssuerUrl::new(issuer.clone()).unwrap(),
-        &http,
-    )
-    .await
-    .unwrap();
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &http)
+            .await
+            .unwrap();
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(registered.id.clone()),
@@ -117,7 +115,10 @@ async fn full_flow(alg: &str) {
         )
         .await;
     let redirect = return_url(&back);
-    assert_eq!(param(&redirect, "state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(
+        param(&redirect, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
     assert_eq!(param(&redirect, "iss").as_deref(), Some(issuer.as_str()));
     let code = param(&redirect, "code").unwrap();
 

@@ -45,14 +45,25 @@ async fn redirect_uris_match_exactly_and_a_mismatch_is_an_error_page_never_a_red
         "https://app.example.com.evil.example/callback",
     ] {
         let reply = browser
-            .get(&authorize_path(&client.id, &challenge, &[("redirect_uri", variant)]))
+            .get(&authorize_path(
+                &client.id,
+                &challenge,
+                &[("redirect_uri", variant)],
+            ))
             .await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{variant}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{variant}: {}",
+            reply.body
+        );
         assert!(reply.header("location").is_none(), "{variant}");
         assert!(reply.body.contains("redirect_uri"), "{variant}");
     }
     // The registered one works.
-    let reply = browser.get(&authorize_path(&client.id, &challenge, &[])).await;
+    let reply = browser
+        .get(&authorize_path(&client.id, &challenge, &[]))
+        .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert!(reply.location().starts_with(&format!("{REDIRECT}?code=")));
     app.stop().await;
@@ -83,14 +94,21 @@ async fn native_clients_may_use_any_loopback_port_and_nothing_else_varies() {
         ))
         .await;
     assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.body);
-    assert!(good.location().starts_with("http://127.0.0.1:49152/callback?code="));
+    assert!(
+        good.location()
+            .starts_with("http://127.0.0.1:49152/callback?code=")
+    );
     for bad in [
         "http://127.0.0.1:49152/other",
         "http://localhost:49152/callback",
         "http://127.0.0.2:49152/callback",
     ] {
         let reply = browser
-            .get(&authorize_path(&client.id, &challenge, &[("redirect_uri", bad)]))
+            .get(&authorize_path(
+                &client.id,
+                &challenge,
+                &[("redirect_uri", bad)],
+            ))
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
     }
@@ -108,7 +126,10 @@ async fn pkce_s256_is_required_plain_is_refused_and_a_verifier_without_challenge
         .replace(&format!("&code_challenge={challenge}"), "");
     let reply = browser.get(&path).await;
     let location = reply.location().to_owned();
-    assert_eq!(param(&location, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(
+        param(&location, "error").as_deref(),
+        Some("invalid_request")
+    );
     assert_eq!(param(&location, "state").as_deref(), Some("s-123"));
     // plain.
     let reply = browser
@@ -171,7 +192,10 @@ async fn pkce_s256_is_required_plain_is_refused_and_a_verifier_without_challenge
     let code_value = code(&mut browser, &client.id, &challenge).await;
     let (wrong, _) = pkce_pair();
     let (status, body) = redeem(&app, &client, &code_value, &wrong).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let (status, body) = redeem(&app, &client, &code_value, &verifier).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     app.stop().await;
@@ -187,13 +211,19 @@ async fn a_code_works_once_within_a_minute_and_its_reuse_revokes_what_it_issued(
     let stale = code(&mut browser, &client.id, &challenge).await;
     app.clock.advance(Duration::seconds(61));
     let (status, body) = redeem(&app, &client, &stale, &verifier).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     // Used twice: the second fails and the first's tokens die.
     let fresh = code(&mut browser, &client.id, &challenge).await;
     let (status, first) = redeem(&app, &client, &fresh, &verifier).await;
     assert_eq!(status, StatusCode::OK, "{first}");
     let (status, second) = redeem(&app, &client, &fresh, &verifier).await;
-    assert_eq!((status, second["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, second["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let refresh = first["refresh_token"].as_str().unwrap();
     let (status, body) = token(
         &app,
@@ -201,7 +231,10 @@ async fn a_code_works_once_within_a_minute_and_its_reuse_revokes_what_it_issued(
         &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     // The access token is no longer active (after this node's one-second liveness cache).
     app.clock.advance(Duration::seconds(2));
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
@@ -256,11 +289,18 @@ async fn first_tokens(app: &TestApp, client: &TestClient, email: &str) -> serde_
     body
 }
 
-async fn refresh(app: &TestApp, client: &TestClient, token_value: &str) -> (StatusCode, serde_json::Value) {
+async fn refresh(
+    app: &TestApp,
+    client: &TestClient,
+    token_value: &str,
+) -> (StatusCode, serde_json::Value) {
     token(
         app,
         client,
-        &[("grant_type", "refresh_token"), ("refresh_token", token_value)],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token_value),
+        ],
     )
     .await
 }
@@ -276,9 +316,15 @@ async fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_family() {
     let two = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(one, two);
     let (status, body) = refresh(&app, &client, &one).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     let (status, body) = refresh(&app, &client, &two).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
     assert_eq!(audit(&app, "token.refresh_reused").await.len(), 1);
     // Another client can neither use nor burn someone else's refresh token.
     let third = first_tokens(&app, &client, "rotate2@example.com").await;
@@ -288,7 +334,10 @@ async fn refresh_tokens_rotate_and_a_replayed_one_revokes_the_family() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = refresh(&app, &client, victim).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(body.get("id_token").is_none(), "a refresh answers without a new ID token");
+    assert!(
+        body.get("id_token").is_none(),
+        "a refresh answers without a new ID token"
+    );
     app.stop().await;
 }
 
@@ -331,7 +380,10 @@ async fn a_concurrent_double_refresh_succeeds_at_most_once_and_revokes_the_famil
         .filter(|(status, _)| *status == StatusCode::OK)
         .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
-    for (status, body) in results.iter().filter(|(status, _)| *status != StatusCode::OK) {
+    for (status, body) in results
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::OK)
+    {
         assert_eq!(*status, StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], "invalid_grant");
     }
@@ -378,10 +430,16 @@ async fn the_management_audience_is_only_for_allow_listed_clients() {
     let (status, body) = token(
         &app,
         &outsider,
-        &[("grant_type", "client_credentials"), ("resource", "gatehouse")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("resource", "gatehouse"),
+        ],
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_target")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_target"))
+    );
     let insider = register(
         &app,
         ClientSpec {
@@ -407,8 +465,14 @@ async fn the_management_audience_is_only_for_allow_listed_clients() {
         .iter()
         .filter_map(|c| c.as_str())
         .collect();
-    assert!(capabilities.contains(&"gatehouse:audit.read"), "{capabilities:?}");
-    assert!(!capabilities.contains(&"gatehouse:users.write"), "{capabilities:?}");
+    assert!(
+        capabilities.contains(&"gatehouse:audit.read"),
+        "{capabilities:?}"
+    );
+    assert!(
+        !capabilities.contains(&"gatehouse:users.write"),
+        "{capabilities:?}"
+    );
     app.stop().await;
 }
 
@@ -481,11 +545,17 @@ async fn consent_is_asked_per_client_and_scope_remembered_reviewable_and_revocab
     let mut browser = Browser::new(&app).signed_in("consent@example.com").await;
     let (_, challenge) = pkce_pair();
     // Remembered: no consent page for the same scopes.
-    let reply = browser.get(&authorize_path(&client.id, &challenge, &[])).await;
+    let reply = browser
+        .get(&authorize_path(&client.id, &challenge, &[]))
+        .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     // prompt=consent asks again.
     let reply = browser
-        .get(&authorize_path(&client.id, &challenge, &[("prompt", "consent")]))
+        .get(&authorize_path(
+            &client.id,
+            &challenge,
+            &[("prompt", "consent")],
+        ))
         .await;
     assert!(reply.body.contains("/oauth2/consent"), "{}", reply.body);
     // The user sees it and revokes it; the client's refresh token dies with it.
@@ -505,12 +575,17 @@ async fn consent_is_asked_per_client_and_scope_remembered_reviewable_and_revocab
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let (status, _) = refresh(&app, &client, first["refresh_token"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let reply = browser.get(&authorize_path(&client.id, &challenge, &[])).await;
+    let reply = browser
+        .get(&authorize_path(&client.id, &challenge, &[]))
+        .await;
     assert!(reply.body.contains("/oauth2/consent"), "{}", reply.body);
     // Denying sends access_denied back.
     let pending = input_value(&reply.body, "pending").unwrap();
     let denied = browser
-        .submit("/oauth2/consent", &[("pending", &pending), ("decision", "deny")])
+        .submit(
+            "/oauth2/consent",
+            &[("pending", &pending), ("decision", "deny")],
+        )
         .await;
     let url = super::support::return_url(&denied);
     assert_eq!(param(&url, "error").as_deref(), Some("access_denied"));
@@ -526,21 +601,47 @@ async fn prompt_none_answers_login_required_or_consent_required_instead_of_pages
     let (_, challenge) = pkce_pair();
     let mut anonymous = Browser::new(&app);
     let reply = anonymous
-        .get(&authorize_path(&client.id, &challenge, &[("prompt", "none")]))
+        .get(&authorize_path(
+            &client.id,
+            &challenge,
+            &[("prompt", "none")],
+        ))
         .await;
-    assert_eq!(param(reply.location(), "error").as_deref(), Some("login_required"));
+    assert_eq!(
+        param(reply.location(), "error").as_deref(),
+        Some("login_required")
+    );
     assert_eq!(
         param(reply.location(), "iss").as_deref(),
         Some(app.services.oauth.settings.issuer.as_str())
     );
     let mut browser = signed_in(&app, "silent@example.com").await;
     let reply = browser
-        .get(&authorize_path(&client.id, &challenge, &[("prompt", "none")]))
+        .get(&authorize_path(
+            &client.id,
+            &challenge,
+            &[("prompt", "none")],
+        ))
         .await;
-    assert_eq!(param(reply.location(), "error").as_deref(), Some("consent_required"));
+    assert_eq!(
+        param(reply.location(), "error").as_deref(),
+        Some("consent_required")
+    );
     // Not signed in and no prompt: to the sign-in page, coming back afterwards.
-    let reply = anonymous.get(&authorize_path(&client.id, &challenge, &[("login_hint", "x@example.com")])).await;
-    assert!(reply.location().starts_with("/sign-in?next=%2Foauth2%2Fauthorize%2Fresume"), "{}", reply.location());
+    let reply = anonymous
+        .get(&authorize_path(
+            &client.id,
+            &challenge,
+            &[("login_hint", "x@example.com")],
+        ))
+        .await;
+    assert!(
+        reply
+            .location()
+            .starts_with("/sign-in?next=%2Foauth2%2Fauthorize%2Fresume"),
+        "{}",
+        reply.location()
+    );
     app.stop().await;
 }
 
@@ -565,7 +666,10 @@ async fn forged_and_mistyped_tokens_are_refused_by_userinfo_and_introspection() 
     };
     assert_eq!(userinfo(access.to_owned()).await, StatusCode::OK);
     // An ID token is not an access token.
-    assert_eq!(userinfo(id_token.to_owned()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        userinfo(id_token.to_owned()).await,
+        StatusCode::UNAUTHORIZED
+    );
     // alg none with the same claims.
     let (mut header, claims) = jwt_parts(access);
     header["alg"] = serde_json::json!("none");
@@ -632,7 +736,11 @@ async fn logout_with_an_id_token_hint_ends_the_session_and_returns_to_a_register
     assert_eq!(reply.location(), "https://app.example.com/bye?state=bye-1");
     assert!(!browser.is_signed_in().await);
     let (status, _) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "the session's grants end with it");
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the session's grants end with it"
+    );
     // Without a hint, the user confirms first.
     let mut other = Browser::new(&app).signed_in("logout@example.com").await;
     let reply = other.get("/oauth2/logout").await;

@@ -115,9 +115,7 @@ pub fn return_url(reply: &crate::http::account::browser::Reply) -> String {
 /// Runs the authorization step for a signed-in browser and returns the code (approving
 /// consent when asked).
 pub async fn code(browser: &mut Browser<'_>, client: &str, challenge: &str) -> String {
-    let reply = browser
-        .get(&authorize_path(client, challenge, &[]))
-        .await;
+    let reply = browser.get(&authorize_path(client, challenge, &[])).await;
     let reply = if reply.status == StatusCode::OK && reply.body.contains("/oauth2/consent") {
         let pending = crate::http::account::browser::input_value(&reply.body, "pending").unwrap();
         browser
@@ -135,7 +133,11 @@ pub async fn code(browser: &mut Browser<'_>, client: &str, challenge: &str) -> S
 }
 
 /// POSTs a form to the token endpoint with HTTP Basic for `client`.
-pub async fn token(app: &TestApp, client: &TestClient, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+pub async fn token(
+    app: &TestApp,
+    client: &TestClient,
+    fields: &[(&str, &str)],
+) -> (StatusCode, Value) {
     post(app, "/oauth2/token", client, fields).await
 }
 
@@ -163,7 +165,12 @@ pub async fn post(
 }
 
 /// Exchanges `code` for tokens.
-pub async fn redeem(app: &TestApp, client: &TestClient, code: &str, verifier: &str) -> (StatusCode, Value) {
+pub async fn redeem(
+    app: &TestApp,
+    client: &TestClient,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
     token(
         app,
         client,

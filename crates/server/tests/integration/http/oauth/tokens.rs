@@ -37,9 +37,18 @@ async fn discovery_names_every_endpoint_and_allows_any_origin() {
         let url = document[endpoint].as_str().unwrap();
         assert!(url.starts_with(&issuer), "{endpoint}: {url}");
     }
-    assert_eq!(document["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-    assert_eq!(document["response_types_supported"], serde_json::json!(["code"]));
-    assert_eq!(document["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        document["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        document["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        document["authorization_response_iss_parameter_supported"],
+        true
+    );
     app.stop().await;
 }
 
@@ -78,7 +87,13 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_stays_publis
         .filter_map(|key| key["kid"].as_str())
         .collect();
     assert!(published.contains(&old.as_str()) && published.contains(&new.as_str()));
-    assert!(jwks["keys"].as_array().unwrap().iter().all(|key| key.get("d").is_none()));
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|key| key.get("d").is_none())
+    );
     // Not signing yet.
     let (_, still) = token(&app, &client, &[("grant_type", "client_credentials")]).await;
     assert_eq!(kid(&still), old);
@@ -96,7 +111,13 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_stays_publis
     .await;
     assert_eq!(introspection["active"], true, "{introspection}");
     let jwks: serde_json::Value = app.get("/oauth2/jwks").await.json().await.unwrap();
-    assert!(jwks["keys"].as_array().unwrap().iter().any(|key| key["kid"] == old.as_str()));
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|key| key["kid"] == old.as_str())
+    );
     app.stop().await;
 }
 
@@ -133,7 +154,13 @@ async fn resource_servers_with_the_introspection_capability_may_introspect_any_t
     .await;
     let (_, issued) = token(&app, &service, &[("grant_type", "client_credentials")]).await;
     let access = issued["access_token"].as_str().unwrap();
-    let (_, seen) = post(&app, "/oauth2/introspect", &resource_server, &[("token", access)]).await;
+    let (_, seen) = post(
+        &app,
+        "/oauth2/introspect",
+        &resource_server,
+        &[("token", access)],
+    )
+    .await;
     assert_eq!(seen["active"], true, "{seen}");
     assert_eq!(seen["client_id"], service.id.as_str());
     let (_, hidden) = post(&app, "/oauth2/introspect", &bystander, &[("token", access)]).await;
@@ -154,11 +181,18 @@ async fn keys_past_their_rotation_age_are_rotated_and_expired_ones_pruned() {
     } else {
         first
     };
-    assert!(keys.rotate_due().await.unwrap().is_empty(), "nothing is due yet");
+    assert!(
+        keys.rotate_due().await.unwrap().is_empty(),
+        "nothing is due yet"
+    );
     app.clock.advance(Duration::days(91));
     let rotated = keys.rotate_due().await.unwrap();
     assert!(!rotated.is_empty());
-    assert!(rotated.iter().all(|key| !first.iter().any(|old| old.kid == key.kid)));
+    assert!(
+        rotated
+            .iter()
+            .all(|key| !first.iter().any(|old| old.kid == key.kid))
+    );
     // The old keys stay until every token they signed has expired, then go.
     assert_eq!(keys.prune().await.unwrap(), 0);
     app.clock.advance(Duration::days(2));
