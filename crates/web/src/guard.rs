@@ -6,7 +6,7 @@
 //! Management API routes (`/api/v1`) authenticate by `Authorization: Bearer <token>` first
 //! (see [`crate::bearer`]); without that header, by the session cookie (and the CSRF header on
 //! changes, checked by the CSRF layer before this guard). The guard hands the handler an
-//! [`ApiCaller`](crate::bearer::ApiCaller).
+//! [`ApiCaller`].
 
 use axum::{
     extract::{FromRequestParts, Request, State},
